@@ -1,0 +1,22 @@
+"""raftlab: learn Raft by stepping a deterministic cluster.
+
+    >>> from raftlab import Simulation
+    >>> sim = Simulation(nodes=5, seed=1)
+    >>> leader = sim.run_until_leader()
+"""
+from .config import PRESETS, Config
+from .errors import (ConfigError, ImplementationError, MessageNotInFlight, OperatorError,
+                     RaftlabError, SafetyViolation, UnknownNodeError)
+from .log import Log
+from .messages import (AppendEntries, AppendEntriesReply, ClientReply, ClientRequest, Entry,
+                       InstallSnapshot, InstallSnapshotReply, RequestVote, RequestVoteReply)
+from .node import Node, Role
+from .sim import NodeError, Operation, Simulation, TraceEvent
+
+__version__ = "0.1.0"
+
+__all__ = ["Simulation", "Config", "PRESETS", "Node", "Role", "Log", "Entry", "TraceEvent",
+           "Operation", "RaftlabError", "ConfigError", "OperatorError", "UnknownNodeError",
+           "MessageNotInFlight", "ImplementationError", "SafetyViolation", "NodeError",
+           "RequestVote", "RequestVoteReply", "AppendEntries", "AppendEntriesReply",
+           "InstallSnapshot", "InstallSnapshotReply", "ClientRequest", "ClientReply"]

@@ -1,0 +1,180 @@
+"""The safety properties of Raft (Figure 3 of the paper), checked after every step.
+
+* **Election Safety**: at most one leader can be elected in a given term.
+* **Leader Append-Only**: a leader never overwrites or deletes entries in its
+  log; it only appends new entries.
+* **Log Matching**: if two logs contain an entry with the same index and term,
+  then the logs are identical in all entries up through the given index.
+* **Leader Completeness**: if a log entry is committed in a given term, then
+  that entry will be present in the logs of the leaders for all higher terms.
+* **State Machine Safety**: if a server has applied a log entry at a given
+  index to its state machine, no other server will ever apply a different log
+  entry for the same index.
+
+and two more that make bugs show up early:
+
+* **Committed entries are never lost**: no server deletes an entry that was
+  committed, and a server's commit index never moves backwards (a restart
+  starts it again from the snapshot).
+* **Index order**: ``0 <= last_applied <= commit_index <= last log index``.
+
+The checks are incremental: each step looks only at what that step changed
+(new entries, a truncation, a new leader, newly applied entries), so their
+cost does not grow with the length of the logs.
+
+Log Matching is checked by induction: every entry ``(index, term)`` that any
+log holds must sit on the same previous term and carry the same command as
+every other copy of ``(index, term)``.  If that holds for every entry, two
+logs that share ``(index, term)`` share the whole prefix.
+"""
+from __future__ import annotations
+
+from typing import Optional
+
+from .errors import SafetyViolation
+from .messages import Entry, format_command
+from .node import Node, Role
+
+__all__ = ["SafetyChecker", "PROPERTIES"]
+
+PROPERTIES = ("Election Safety", "Leader Append-Only", "Log Matching", "Leader Completeness",
+              "State Machine Safety", "Committed entries never lost", "Index order")
+
+
+def _entry(index: int, e: Entry) -> str:
+    return f"{index}/{e.term} ({format_command(e.command)})"
+
+
+class SafetyChecker:
+    """Remembers what the cluster has agreed on so far, and checks each step against it."""
+
+    def __init__(self) -> None:
+        self.leaders: dict[int, str] = {}                       # term -> leader
+        self.entries: dict[tuple[int, int], tuple] = {}          # (index, term) -> (entry, prev term, holder)
+        self.committed: list[Optional[Entry]] = [None]           # index -> committed entry
+        self.committed_by: list[str] = [""]
+        self.applied: list[Optional[tuple[Entry, str]]] = [None]  # index -> (entry, first applier)
+        self.commit_seen: dict[str, int] = {}
+
+    def before_step(self, node: Node) -> tuple:
+        return (node.role, node.current_term, node.commit_index)
+
+    def after_step(self, node: Node, before: tuple) -> None:
+        """Check everything ``node`` changed in the step that just ended."""
+        role0, term0, commit0 = before
+        log = node.log
+        if node.role is Role.LEADER:
+            self._check_leader(node)
+        if log.truncated is not None:
+            self._check_truncation(node, role0, term0)
+        if log.dirty_from is not None:
+            self._check_log_matching(node, log.dirty_from)
+            log.dirty_from = None
+        if node.commit_index != commit0 or node.applied:
+            self._check_commit(node, commit0)
+        self._check_order(node)
+
+    def after_restart(self, node: Node) -> None:
+        self.commit_seen[node.id] = node.commit_index
+        node.log.truncated = None
+
+    # --- the properties ------------------------------------------------------------
+    def _check_leader(self, node: Node) -> None:
+        term = node.current_term
+        other = self.leaders.get(term)
+        if other is None:
+            self.leaders[term] = node.id
+            self._check_completeness(node)
+        elif other != node.id:
+            raise SafetyViolation("Election Safety",
+                                  f"{other} and {node.id} are both leaders in term {term}",
+                                  nodes=(other, node.id))
+
+    def _check_completeness(self, node: Node) -> None:
+        c = len(self.committed) - 1
+        log = node.log
+        if c == 0 or c <= log.snapshot_index:
+            return
+        mine = log.term_at(c) if c <= log.last_index else None
+        want = self.committed[c]
+        if want is not None and mine != want.term:
+            have = f"has term {mine} there" if mine is not None else f"ends at index {log.last_index}"
+            raise SafetyViolation("Leader Completeness",
+                                  f"{node.id} became leader of term {node.current_term} but lacks "
+                                  f"committed entry {_entry(c, want)}: its log {have}",
+                                  nodes=(node.id, self.committed_by[c]), index=c)
+
+    def _check_truncation(self, node: Node, role0: Role, term0: int) -> None:
+        index, term = node.log.truncated
+        node.log.truncated = None
+        if role0 is Role.LEADER and node.role is Role.LEADER and node.current_term == term0:
+            raise SafetyViolation("Leader Append-Only",
+                                  f"leader {node.id} of term {term0} deleted its entries from index {index}",
+                                  nodes=(node.id,), index=index)
+        if index < len(self.committed):
+            want = self.committed[index]
+            if want is not None and want.term == term:
+                raise SafetyViolation("Committed entries never lost",
+                                      f"{node.id} deleted committed entry {_entry(index, want)} "
+                                      f"(and everything after it)",
+                                      nodes=(node.id,), index=index)
+
+    def _check_log_matching(self, node: Node, start: int) -> None:
+        log = node.log
+        start = max(start, log.snapshot_index + 1)
+        seen = self.entries
+        for index in range(start, log.last_index + 1):
+            e = log.entries[index - log.snapshot_index - 1]
+            prev = log.term_at(index - 1)
+            key = (index, e.term)
+            known = seen.get(key)
+            if known is None:
+                seen[key] = (e, prev, node.id)
+            elif known[1] != prev or known[0] != e:
+                other_e, other_prev, holder = known
+                if known[1] != prev:
+                    detail = (f"{node.id} and {holder} both have term {e.term} at index {index}, "
+                              f"but at index {index - 1} {node.id} has term {prev} and {holder} has "
+                              f"term {other_prev}")
+                else:
+                    detail = (f"{node.id} and {holder} both have term {e.term} at index {index}, "
+                              f"but different commands: {format_command(e.command)} and "
+                              f"{format_command(other_e.command)}")
+                raise SafetyViolation("Log Matching", detail, nodes=(node.id, holder), index=index)
+
+    def _check_commit(self, node: Node, commit0: int) -> None:
+        seen = self.commit_seen.get(node.id, 0)
+        if node.commit_index < seen:
+            raise SafetyViolation("Committed entries never lost",
+                                  f"{node.id}'s commit index went back from {seen} to {node.commit_index}",
+                                  nodes=(node.id,), index=node.commit_index)
+        self.commit_seen[node.id] = node.commit_index
+        log = node.log
+        committed = self.committed
+        top = min(node.commit_index, log.last_index)
+        for index in range(max(len(committed), log.snapshot_index + 1), top + 1):
+            committed.append(log.entries[index - log.snapshot_index - 1])
+            self.committed_by.append(node.id)
+        applied = self.applied
+        for index, entry, _result in node.applied:
+            if index < len(applied):
+                first = applied[index]
+                if first is not None and first[0] != entry:
+                    raise SafetyViolation("State Machine Safety",
+                                          f"{node.id} applied {_entry(index, entry)} at index {index}, "
+                                          f"but {first[1]} applied {_entry(index, first[0])} there",
+                                          nodes=(node.id, first[1]), index=index)
+            else:
+                while len(applied) < index:
+                    applied.append(None)
+                applied.append((entry, node.id))
+        node.applied.clear()
+
+    def _check_order(self, node: Node) -> None:
+        last = node.log.last_index
+        if not (0 <= node.last_applied <= node.commit_index <= last):
+            raise SafetyViolation("Index order",
+                                  f"{node.id} has last_applied={node.last_applied}, "
+                                  f"commit_index={node.commit_index}, last log index={last}; "
+                                  f"need 0 <= last_applied <= commit_index <= last log index",
+                                  nodes=(node.id,))

@@ -1,0 +1,168 @@
+"""The replicated log: 1-based, with an optional snapshot prefix (section 7).
+
+Index ``i`` of the log is ``entries[i - snapshot_index - 1]``.  Entries up to
+``snapshot_index`` have been compacted into a snapshot; only the term of the
+last compacted entry (``snapshot_term``) is kept, for the AppendEntries
+consistency check.
+
+The log keeps two small notes for the safety checker, so that it can check
+incrementally instead of rescanning every log each step: ``dirty_from`` (the
+lowest index written since the checker last looked) and ``truncated`` (the
+index and term of the first entry ever removed since then).
+"""
+from __future__ import annotations
+
+from typing import Iterable, Optional
+
+from .messages import Entry
+
+__all__ = ["Log", "LogError"]
+
+
+class LogError(IndexError):
+    """A request for an index the log does not hold."""
+
+
+class Log:
+    __slots__ = ("entries", "snapshot_index", "snapshot_term", "dirty_from", "truncated")
+
+    def __init__(self, entries: Iterable[Entry] = (), snapshot_index: int = 0, snapshot_term: int = 0):
+        self.entries: list[Entry] = list(entries)
+        self.snapshot_index = snapshot_index
+        self.snapshot_term = snapshot_term
+        self.dirty_from: Optional[int] = snapshot_index + 1 if self.entries else None
+        self.truncated: Optional[tuple[int, int]] = None
+
+    # --- reading -------------------------------------------------------------
+    @property
+    def last_index(self) -> int:
+        return self.snapshot_index + len(self.entries)
+
+    @property
+    def last_term(self) -> int:
+        return self.entries[-1].term if self.entries else self.snapshot_term
+
+    def __len__(self) -> int:
+        """The index of the last entry (compacted entries count)."""
+        return self.snapshot_index + len(self.entries)
+
+    def has(self, index: int) -> bool:
+        """True if the entry at ``index`` is still stored (not compacted, not beyond the end)."""
+        return self.snapshot_index < index <= self.last_index
+
+    def term_at(self, index: int) -> Optional[int]:
+        """The term of the entry at ``index``; 0 for index 0; the snapshot's term at
+        ``snapshot_index``; ``None`` if the log has no such entry (past the end,
+        or compacted away)."""
+        if index == self.snapshot_index:
+            return self.snapshot_term
+        if self.snapshot_index < index <= self.last_index:
+            return self.entries[index - self.snapshot_index - 1].term
+        return None
+
+    def entry(self, index: int) -> Entry:
+        if not self.has(index):
+            raise LogError(f"the log has no entry at index {index} "
+                           f"(it holds {self.snapshot_index + 1}..{self.last_index})")
+        return self.entries[index - self.snapshot_index - 1]
+
+    def __getitem__(self, index: int) -> Entry:
+        return self.entry(index)
+
+    def entries_from(self, index: int, limit: Optional[int] = None) -> tuple:
+        """Entries ``index, index+1, ...`` (at most ``limit`` of them), as a tuple."""
+        start = index - self.snapshot_index - 1
+        if start < 0:
+            raise LogError(f"entries from index {index} were compacted into the snapshot "
+                           f"(snapshot_index={self.snapshot_index})")
+        stop = None if limit is None else start + limit
+        return tuple(self.entries[start:stop])
+
+    def first_index_of_term(self, term: int, at_or_before: int) -> int:
+        """The first index of the run of ``term`` that contains ``at_or_before``."""
+        i = at_or_before
+        while i - 1 > self.snapshot_index and self.term_at(i - 1) == term:
+            i -= 1
+        return i
+
+    def last_index_of_term(self, term: int) -> Optional[int]:
+        """The last index holding an entry of ``term``, or None."""
+        for i in range(self.last_index, self.snapshot_index, -1):
+            t = self.entries[i - self.snapshot_index - 1].term
+            if t == term:
+                return i
+            if t < term:
+                return None
+        return None
+
+    def is_up_to_date(self, last_log_index: int, last_log_term: int) -> bool:
+        """Is a log ending at ``last_log_index/last_log_term`` at least as up-to-date as this one?
+
+        Section 5.4.1: "If the logs have last entries with different terms, then the
+        log with the later term is more up-to-date. If the logs end with the same
+        term, then whichever log is longer is more up-to-date."
+        """
+        return (last_log_term, last_log_index) >= (self.last_term, self.last_index)
+
+    # --- writing -------------------------------------------------------------
+    def _touch(self, index: int) -> None:
+        if self.dirty_from is None or index < self.dirty_from:
+            self.dirty_from = index
+
+    def append(self, entry: Entry) -> int:
+        """Append one entry at the end; return its index."""
+        self.entries.append(entry)
+        self._touch(self.last_index)
+        return self.last_index
+
+    def truncate_from(self, index: int) -> None:
+        """Delete the entry at ``index`` and all that follow it (Figure 2,
+        AppendEntries rule 3: only ever on a conflict)."""
+        if index <= self.snapshot_index:
+            raise LogError(f"cannot truncate from index {index}: entries up to "
+                           f"{self.snapshot_index} are in the snapshot and committed")
+        if index > self.last_index:
+            return
+        if self.truncated is None or index < self.truncated[0]:
+            self.truncated = (index, self.term_at(index))
+        del self.entries[index - self.snapshot_index - 1:]
+        self._touch(index)
+
+    def compact(self, upto: int) -> None:
+        """Drop entries up to ``upto`` (inclusive) into the snapshot prefix."""
+        if upto <= self.snapshot_index:
+            return
+        if upto > self.last_index:
+            raise LogError(f"cannot compact up to {upto}: the log ends at {self.last_index}")
+        term = self.term_at(upto)
+        del self.entries[: upto - self.snapshot_index]
+        self.snapshot_index, self.snapshot_term = upto, term
+        if self.dirty_from is not None and self.dirty_from <= upto:
+            self.dirty_from = upto + 1 if self.entries else None
+
+    def reset_to_snapshot(self, index: int, term: int, keep_tail: bool) -> None:
+        """Install a snapshot ending at ``index/term``: keep the entries after it if
+        ``keep_tail`` (they match), else discard the whole log (section 7)."""
+        if keep_tail and self.term_at(index) == term:
+            self.compact(index)
+            return
+        first = max(index, self.snapshot_index) + 1
+        if first <= self.last_index and (self.truncated is None or first < self.truncated[0]):
+            # entries up to index are covered by the snapshot; those after it are discarded
+            self.truncated = (first, self.term_at(first))
+        self.entries = []
+        self.snapshot_index, self.snapshot_term = index, term
+        self.dirty_from = None
+
+    def copy(self) -> "Log":
+        log = Log(self.entries, self.snapshot_index, self.snapshot_term)
+        log.dirty_from, log.truncated = self.dirty_from, self.truncated
+        return log
+
+    def __iter__(self):
+        return iter(self.entries)
+
+    def __repr__(self) -> str:
+        head = f"[snapshot..{self.snapshot_index}/{self.snapshot_term}] " if self.snapshot_index else ""
+        body = " ".join(f"{i}/{e.term}" for i, e in enumerate(self.entries, self.snapshot_index + 1))
+        return f"Log({head}{body})"

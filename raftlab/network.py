@@ -1,0 +1,156 @@
+"""The simulated network: messages in flight as data.
+
+Each message's fate is drawn from its link's own random stream, keyed by
+``(seed, sender, receiver)``: the k-th message on a link always gets the k-th
+draws of that stream, whatever happens elsewhere.  So two implementations that
+send the same messages in a different order see the same delays and losses,
+and dropping one message by hand does not reshuffle the rest of the run.
+
+Every message takes a delay drawn from its link's range; reordering follows
+from the delays.  A message may be lost (probability ``drop``), duplicated
+(probability ``duplicate``: a second copy with its own delay), or blocked by a
+partition or a cut link (checked when it is sent and again when it arrives).
+"""
+from __future__ import annotations
+
+import random
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Iterable, Optional
+
+from .messages import Message
+
+__all__ = ["Envelope", "LinkConfig", "Network"]
+
+
+@dataclass(frozen=True)
+class LinkConfig:
+    """The behaviour of one direction of one link (times in ms, probabilities 0..1)."""
+    delay: tuple[int, int] = (5, 15)
+    drop: float = 0.0
+    duplicate: float = 0.0
+
+
+@dataclass(slots=True)
+class Envelope:
+    """A message in flight: its id, the message, when it was sent and when it arrives."""
+    id: int
+    message: Message
+    sent_at: int
+    deliver_at: int
+    copy: bool = False          # True for the second copy of a duplicated message
+
+    @property
+    def src(self) -> str:
+        return self.message.src
+
+    @property
+    def dst(self) -> str:
+        return self.message.dst
+
+    @property
+    def kind(self) -> str:
+        return self.message.kind
+
+    def __str__(self) -> str:
+        dup = " (duplicate)" if self.copy else ""
+        return f"#{self.id} {self.message}{dup} sent t={self.sent_at} due t={self.deliver_at}"
+
+
+class _LinkStream:
+    """The random stream of one directed link: four draws per message, always."""
+    __slots__ = ("random",)
+
+    def __init__(self, seed: int, src: str, dst: str):
+        self.random = random.Random(f"{seed}:link:{src}->{dst}").random
+
+    def draw(self, cfg: LinkConfig) -> tuple[bool, bool, int, int]:
+        r = self.random
+        lost, dup, d1, d2 = r() < cfg.drop, r() < cfg.duplicate, r(), r()
+        lo, hi = cfg.delay
+        span = hi - lo + 1
+        return lost, dup, lo + int(d1 * span), lo + int(d2 * span)
+
+
+class Network:
+    """Messages in flight, link behaviour, partitions and cut links."""
+
+    FATE_MEMORY = 5000   # how many past message fates to remember for error messages
+
+    def __init__(self, seed: int, default: LinkConfig, nodes: Iterable[str]):
+        self.seed = seed
+        self.default = default
+        self.nodes = list(nodes)
+        self.links: dict[tuple[str, str], LinkConfig] = {}
+        self.in_flight: dict[int, Envelope] = {}
+        self.groups: Optional[dict[str, int]] = None     # node -> partition group
+        self.cut: set[tuple[str, str]] = set()           # one-way cut links (src, dst)
+        self._streams: dict[tuple[str, str], _LinkStream] = {}
+        self._next_id = 1
+        self.fates: OrderedDict[int, str] = OrderedDict()
+        self.sent = self.delivered = self.dropped = self.duplicated = 0
+
+    # --- reachability ------------------------------------------------------------
+    def blocked(self, src: str, dst: str) -> Optional[str]:
+        """Why a message from ``src`` cannot reach ``dst`` now, or None."""
+        if (src, dst) in self.cut:
+            return f"link {src}->{dst} is cut"
+        groups = self.groups
+        if groups is not None and src in groups and dst in groups and groups[src] != groups[dst]:
+            return f"{src} and {dst} are on different sides of a partition"
+        return None
+
+    def link(self, src: str, dst: str) -> LinkConfig:
+        return self.links.get((src, dst), self.default)
+
+    # --- sending and delivering ----------------------------------------------------
+    def send(self, message: Message, now: int) -> tuple[list[Envelope], Optional[str]]:
+        """Put ``message`` on the wire.  Returns the envelopes now in flight (none,
+        one, or two for a duplicate) and, if it was lost, why."""
+        src, dst = message.src, message.dst
+        stream = self._streams.get((src, dst))
+        if stream is None:
+            stream = self._streams[(src, dst)] = _LinkStream(self.seed, src, dst)
+        lost, dup, d1, d2 = stream.draw(self.link(src, dst))
+        self.sent += 1
+        mid = self._next_id
+        self._next_id += 1
+        reason = self.blocked(src, dst) or ("lost by the network" if lost else None)
+        if reason:
+            self.dropped += 1
+            self._remember(mid, f"was dropped when sent at t={now}: {reason}")
+            return [], reason
+        env = Envelope(mid, message, now, now + d1)
+        self.in_flight[mid] = env
+        if not dup:
+            return [env], None
+        self.duplicated += 1
+        copy = Envelope(self._next_id, message, now, now + d2, copy=True)
+        self._next_id += 1
+        self.in_flight[copy.id] = copy
+        return [env, copy], None
+
+    def take(self, mid: int) -> Optional[Envelope]:
+        """Remove and return envelope ``mid`` if it is still in flight."""
+        return self.in_flight.pop(mid, None)
+
+    def _remember(self, mid: int, fate: str) -> None:
+        self.fates[mid] = fate
+        if len(self.fates) > self.FATE_MEMORY:
+            self.fates.popitem(last=False)
+
+    def fate(self, mid: int) -> str:
+        if mid in self.in_flight:
+            return "is in flight"
+        if mid in self.fates:
+            return self.fates[mid]
+        if 0 < mid < self._next_id:
+            return "is no longer in flight"
+        return "was never sent"
+
+    def record(self, mid: int, fate: str, delivered: bool) -> None:
+        if delivered:
+            self.delivered += 1
+        else:
+            self.dropped += 1
+        self._remember(mid, fate)

@@ -1,0 +1,236 @@
+"""A sans-I/O Raft server.
+
+Rule 1: the node never reads a clock, never draws from the global ``random``,
+starts no thread and does no I/O.  The simulator hands it one input at a time
+(a message, or a timer firing, which is itself a local message) together with
+the current virtual time, and reads back what it wants to send (``outbox``),
+when its timers should fire (``election_deadline``, ``heartbeat_deadline``)
+and what it applied (``applied``).
+
+Rule 2: the protocol's rules live in :mod:`raftlab.rules`, one function per
+rule of Figure 2.  The node only dispatches to them, through ``node.rules``,
+which a student's module can replace (see :mod:`raftlab.impl`).
+
+Rule 3: only ``become_follower``, ``become_pre_candidate``,
+``become_candidate`` and ``become_leader`` change ``role``; each notes one
+line such as ``n1 became candidate at term 2``.
+
+Persistent state (kept by a crash): ``current_term``, ``voted_for``, ``log``,
+``snapshot``.  Everything else is volatile and lost by a crash.  The engine
+persists at the end of every step, before the step's messages leave (the
+order of etcd-io/raft's ``Ready``), so nothing a reply depends on is lost.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any, Callable, Optional
+
+from .log import Log
+from .messages import (AppendEntries, AppendEntriesReply, ClientRequest,
+                       ElectionTimeout, Entry, HeartbeatTimeout, InstallSnapshot,
+                       InstallSnapshotReply, Message, RequestVote, RequestVoteReply)
+from .statemachine import KVStore, Snapshot
+
+__all__ = ["Node", "Role", "NodeConfig"]
+
+
+class Role(Enum):
+    FOLLOWER = "follower"
+    PRE_CANDIDATE = "pre-candidate"
+    CANDIDATE = "candidate"
+    LEADER = "leader"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@dataclass(frozen=True)
+class NodeConfig:
+    """What one server knows of its cluster and its timing (times in ms)."""
+    election_timeout: tuple[int, int] = (150, 300)
+    heartbeat: int = 50
+    pre_vote: bool = False
+    check_quorum: bool = False
+    snapshot_every: int = 0          # 0: never compact the log
+    max_entries: int = 64            # at most this many entries per AppendEntries
+
+
+class Node:
+    """One Raft server.  Read its fields freely; change it only through
+    :meth:`step` (or the simulation's operator actions)."""
+
+    def __init__(self, node_id: str, peers: list[str], config: NodeConfig,
+                 rules: Any, election_timeouts: Callable[[], int]):
+        self.id = node_id
+        self.peers = [p for p in peers if p != node_id]   # cluster order, never a set
+        self.config = config
+        self.rules = rules
+        self._election_timeouts = election_timeouts
+        # persistent state on all servers (Figure 2)
+        self.current_term = 0
+        self.voted_for: Optional[str] = None
+        self.log = Log()
+        self.snapshot: Optional[Snapshot] = None
+        self.crashed = False
+        self.now = 0
+        self.outbox: list[Message] = []
+        self.notes: list[str] = []
+        self.applied: list[tuple[int, Entry, Any]] = []
+        self._reset_volatile()
+
+    def _reset_volatile(self) -> None:
+        # volatile state on all servers
+        self.role = Role.FOLLOWER
+        self.leader_id: Optional[str] = None
+        self.snapshot_state_restore()
+        # volatile state on candidates and leaders
+        self.votes_granted: set[str] = set()
+        self.next_index: dict[str, int] = {}
+        self.match_index: dict[str, int] = {}
+        self.recent_active: set[str] = set()       # check-quorum: peers heard from this round
+        self.last_heard_from_leader: Optional[int] = None
+        # timers (absolute virtual times, or None when not running)
+        self.election_deadline: Optional[int] = None
+        self.heartbeat_deadline: Optional[int] = None
+
+    def snapshot_state_restore(self) -> None:
+        base = self.snapshot.last_included_index if self.snapshot else 0
+        self.commit_index = base
+        self.last_applied = base
+        self.state_machine = KVStore.restore(self.snapshot)
+
+    # --- facts the rules use ---------------------------------------------------
+    @property
+    def cluster_size(self) -> int:
+        return len(self.peers) + 1
+
+    @property
+    def majority(self) -> int:
+        """Votes (or replicas) needed: more than half the cluster, counting itself."""
+        return self.cluster_size // 2 + 1
+
+    @property
+    def is_leader(self) -> bool:
+        return self.role is Role.LEADER
+
+    def random_election_timeout(self) -> int:
+        """A fresh election timeout in ms, drawn by the simulation for this node
+        (section 5.2: "election timeouts are chosen randomly from a fixed interval")."""
+        return self._election_timeouts()
+
+    def send(self, message: Message) -> None:
+        """Queue ``message`` to be sent when this step ends."""
+        self.outbox.append(message)
+
+    def note(self, text: str) -> None:
+        """Record one line for the event log (``n1 became leader at term 2``)."""
+        self.notes.append(f"{self.id} {text}")
+
+    # --- role changes (the only places ``role`` is assigned) ---------------------
+    def become_follower(self, leader_id: Optional[str] = None) -> None:
+        if self.role is not Role.FOLLOWER:
+            self.note(f"became follower at term {self.current_term}")
+        self.role = Role.FOLLOWER
+        self.leader_id = leader_id
+        self.votes_granted = set()
+        self.heartbeat_deadline = None
+        if self.election_deadline is None:
+            self.rules.reset_election_timer(self)
+
+    def become_pre_candidate(self) -> None:
+        self.role = Role.PRE_CANDIDATE
+        self.leader_id = None
+        self.votes_granted = {self.id}
+        self.note(f"became pre-candidate at term {self.current_term}")
+
+    def become_candidate(self) -> None:
+        self.role = Role.CANDIDATE
+        self.leader_id = None
+        self.note(f"became candidate at term {self.current_term}")
+
+    def become_leader(self) -> None:
+        """Section 5.3: a new leader sets nextIndex to its last log index + 1 and
+        matchIndex to 0 for every follower, then (section 8) appends a no-op entry of
+        its own term so that entries of earlier terms can be committed."""
+        self.role = Role.LEADER
+        self.leader_id = self.id
+        self.votes_granted = set()
+        self.note(f"became leader at term {self.current_term}")
+        last = self.log.last_index
+        self.next_index = {p: last + 1 for p in self.peers}
+        self.match_index = {p: 0 for p in self.peers}
+        self.recent_active = set()
+        self.log.append(Entry(self.current_term, None))
+        self.election_deadline = None
+        if self.config.check_quorum:
+            self.rules.reset_election_timer(self)
+        self.rules.advance_commit_index(self)   # a cluster of one commits at once
+        self.rules.broadcast_append_entries(self)
+        self.heartbeat_deadline = self.now + self.config.heartbeat
+
+    # --- the only entry point ------------------------------------------------
+    def step(self, message: Message, now: int) -> None:
+        """Handle one input at virtual time ``now``.  Outputs accumulate in
+        ``outbox``, ``notes`` and ``applied``; the caller drains them."""
+        if self.crashed:
+            raise RuntimeError(f"{self.id} is crashed: restart it before it can handle {message}")
+        self.now = now
+        rules = self.rules
+        if isinstance(message, ElectionTimeout):
+            rules.on_election_timeout(self)
+        elif isinstance(message, HeartbeatTimeout):
+            rules.on_heartbeat_timeout(self)
+        else:
+            term = getattr(message, "term", None)
+            if term is not None and term > self.current_term and not _is_pre_vote_probe(message):
+                if isinstance(message, RequestVote) and rules.in_leader_lease(self):
+                    return   # section 4.2.3: ignore a disruptive candidate while a leader is alive
+                rules.update_term(self, term)
+            handler = _HANDLERS.get(type(message))
+            if getattr(message, "pre_vote", False):
+                handler = _PRE_VOTE_HANDLERS[type(message)]
+            if handler is None:
+                raise TypeError(f"{self.id} cannot handle {message!r}")
+            getattr(rules, handler)(self, message)
+        rules.apply_committed(self)
+
+    def crash(self) -> None:
+        """Lose all volatile state; keep current_term, voted_for, log and snapshot."""
+        self.crashed = True
+        self.outbox.clear()
+        self._reset_volatile()
+        self.note("crashed")
+
+    def restart(self, now: int) -> None:
+        """Come back as a follower, from the persistent state alone."""
+        self.crashed = False
+        self.now = now
+        self._reset_volatile()
+        self.note(f"restarted at term {self.current_term} with {self.log.last_index} log entries")
+        self.rules.reset_election_timer(self)
+
+    def __repr__(self) -> str:
+        return (f"<Node {self.id} {self.role} term={self.current_term} voted_for={self.voted_for} "
+                f"log={self.log.last_index} commit={self.commit_index}>")
+
+
+def _is_pre_vote_probe(m: Message) -> bool:
+    """A PreVote and a granted PreVote reply carry a term nobody has adopted yet."""
+    if isinstance(m, RequestVote):
+        return m.pre_vote
+    if isinstance(m, RequestVoteReply):
+        return m.pre_vote and m.vote_granted
+    return False
+
+
+_HANDLERS = {
+    RequestVote: "handle_request_vote",
+    RequestVoteReply: "handle_request_vote_reply",
+    AppendEntries: "handle_append_entries",
+    AppendEntriesReply: "handle_append_entries_reply",
+    InstallSnapshot: "handle_install_snapshot",
+    InstallSnapshotReply: "handle_install_snapshot_reply",
+    ClientRequest: "handle_client_request",
+}
+_PRE_VOTE_HANDLERS = {RequestVote: "handle_pre_vote", RequestVoteReply: "handle_pre_vote_reply"}

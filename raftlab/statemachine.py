@@ -1,0 +1,102 @@
+"""The replicated state machine: a tiny key-value store (put / get / append).
+
+Entries are applied in log order, exactly once each.  The store also keeps
+a *session* per client: the last request sequence number it applied and that
+request's result, so a retried request (same client id and sequence) returns
+the first result instead of being applied twice (section 6.3 of Ongaro's
+thesis).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Optional
+
+from .messages import Entry
+
+__all__ = ["KVStore", "Snapshot", "CommandError", "check_command"]
+
+
+class CommandError(ValueError):
+    """A client command the key-value store does not understand."""
+
+
+def check_command(command: Any) -> tuple:
+    """Return ``command`` as a tuple or raise :class:`CommandError`.
+
+    Accepted: ``("put", key, value)``, ``("append", key, value)``, ``("get", key)``,
+    or the same as a string: ``"put x 3"``, ``"append x 4"``, ``"get x"``."""
+    if isinstance(command, str):
+        command = tuple(command.split())
+    if isinstance(command, list):
+        command = tuple(command)
+    ok = (isinstance(command, tuple) and command and
+          ((command[0] in ("put", "append") and len(command) == 3) or
+           (command[0] == "get" and len(command) == 2)))
+    if not ok:
+        raise CommandError(f"unknown command {command!r}: use ('put', key, value), "
+                           f"('append', key, value) or ('get', key)")
+    return tuple(str(x) for x in command)
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """A compacted prefix of the log: the state after applying entries up to
+    ``last_included_index`` (whose term is ``last_included_term``)."""
+    last_included_index: int
+    last_included_term: int
+    data: tuple  # (sorted key/value pairs, sorted client sessions)
+
+    def __str__(self) -> str:
+        return f"Snapshot(last={self.last_included_index}/{self.last_included_term} keys={len(self.data[0])})"
+
+
+class KVStore:
+    __slots__ = ("data", "sessions", "applied_count")
+
+    def __init__(self) -> None:
+        self.data: dict[str, str] = {}
+        self.sessions: dict[str, tuple[int, Any]] = {}
+        self.applied_count = 0
+
+    def cached_result(self, client_id: Optional[str], seq: int) -> tuple[bool, Any]:
+        """(True, result) if this client's request ``seq`` was already applied."""
+        if client_id is None:
+            return False, None
+        last = self.sessions.get(client_id)
+        if last is not None and seq <= last[0]:
+            return True, last[1] if seq == last[0] else None
+        return False, None
+
+    def apply(self, entry: Entry) -> Any:
+        """Apply one committed entry and return its result."""
+        self.applied_count += 1
+        done, result = self.cached_result(entry.client_id, entry.seq)
+        if done:
+            return result
+        cmd = entry.command
+        if cmd is None:
+            return None
+        op, key = cmd[0], cmd[1]
+        if op == "put":
+            self.data[key] = cmd[2]
+            result = "ok"
+        elif op == "append":
+            self.data[key] = self.data.get(key, "") + cmd[2]
+            result = self.data[key]
+        else:
+            result = self.data.get(key)
+        if entry.client_id is not None:
+            self.sessions[entry.client_id] = (entry.seq, result)
+        return result
+
+    def snapshot(self, index: int, term: int) -> Snapshot:
+        return Snapshot(index, term, (tuple(sorted(self.data.items())),
+                                      tuple(sorted(self.sessions.items()))))
+
+    @classmethod
+    def restore(cls, snapshot: Optional[Snapshot]) -> "KVStore":
+        kv = cls()
+        if snapshot is not None:
+            kv.data = dict(snapshot.data[0])
+            kv.sessions = dict(snapshot.data[1])
+        return kv
