@@ -6,12 +6,12 @@
 """
 from .config import PRESETS, Config
 from .errors import (ConfigError, ImplementationError, MessageNotInFlight, OperatorError,
-                     RaftlabError, SafetyViolation, UnknownNodeError)
+                     NodeError, RaftlabError, SafetyViolation, UnknownNodeError)
 from .log import Log
 from .messages import (AppendEntries, AppendEntriesReply, ClientReply, ClientRequest, Entry,
                        InstallSnapshot, InstallSnapshotReply, RequestVote, RequestVoteReply)
 from .node import Node, Role
-from .sim import NodeError, Operation, Simulation, TraceEvent
+from .sim import Operation, Simulation, TraceEvent
 
 __version__ = "0.1.0"
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 __all__ = ["RaftlabError", "ConfigError", "UnknownNodeError", "MessageNotInFlight",
-           "OperatorError", "ImplementationError", "SafetyViolation"]
+           "OperatorError", "ImplementationError", "NodeError", "SafetyViolation"]
 
 
 class RaftlabError(Exception):
@@ -33,6 +33,11 @@ class MessageNotInFlight(OperatorError, KeyError):
 
 class ImplementationError(RaftlabError, ImportError):
     """A student's implementation could not be loaded."""
+
+
+class NodeError(RaftlabError):
+    """A rule raised an exception while a node handled an input (often a student's
+    unfinished or buggy exercise).  The simulation stops at that step."""
 
 
 class SafetyViolation(RaftlabError, AssertionError):

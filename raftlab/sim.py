@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Optional, Union
 
 from .config import Config
-from .errors import (ConfigError, MessageNotInFlight, OperatorError, RaftlabError,
+from .errors import (ConfigError, MessageNotInFlight, NodeError, OperatorError, RaftlabError,
                      SafetyViolation, UnknownNodeError)
 from .impl import load_rules
 from .invariants import SafetyChecker
@@ -39,11 +39,6 @@ __all__ = ["Simulation", "TraceEvent", "Operation", "NodeError"]
 
 DELIVER, ELECTION, HEARTBEAT, CLIENT_TICK, CLIENT_RETRY = range(5)
 FORMAT_VERSION = 1
-
-
-class NodeError(RaftlabError):
-    """A rule raised an exception while a node handled an input (often a student's
-    unfinished or buggy exercise).  The simulation stops at that step."""
 
 
 @dataclass(slots=True)

@@ -1,0 +1,254 @@
+"""The ``raftlab`` command.
+
+    raftlab simulate [options]     run a cluster in the terminal (the seed program's main job)
+    raftlab replay RUN.json        replay a saved run and print its events
+    raftlab check [N ...]          score your exercises            (raftlab.grading.check)
+    raftlab grade SUBMISSIONS      grade a whole class             (raftlab.grading.grade)
+    raftlab release OUT_DIR        write the student handout       (raftlab.grading.release)
+
+Exit codes: 0 success; 1 a safety property broke (or a check failed); 2 bad arguments.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import re
+import shlex
+import sys
+from pathlib import Path
+from typing import Optional, Sequence
+
+from .config import PRESETS, Config
+from .errors import ConfigError, NodeError, RaftlabError, SafetyViolation
+
+__all__ = ["main", "parse_duration", "parse_range"]
+
+#: Subcommands that live in other modules: name -> module with ``register(subparsers)``.
+EXTERNAL_COMMANDS = {
+    "check": "raftlab.grading.check",
+    "grade": "raftlab.grading.grade",
+    "release": "raftlab.grading.release",
+}
+
+_UNITS = {"ms": 1, "s": 1000, "m": 60_000, "min": 60_000}
+
+
+def parse_duration(text: str) -> int:
+    """``"250"`` or ``"250ms"`` -> 250; ``"10s"`` -> 10000; ``"1.5s"`` -> 1500; ``"2m"`` -> 120000."""
+    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(ms|s|m|min)?\s*", str(text))
+    if not m:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a duration (try 250, 250ms, 10s or 2m)")
+    value = float(m.group(1)) * _UNITS[m.group(2) or "ms"]
+    if value != int(value):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of milliseconds")
+    return int(value)
+
+
+def parse_range(text: str) -> tuple[int, int]:
+    """``"30-60"``, ``"30ms-60ms"``, ``"0.1s-0.3s"`` -> (MIN, MAX) in ms; ``"15"`` -> (15, 15)."""
+    parts = str(text).split("-")
+    if len(parts) == 1:
+        v = parse_duration(parts[0])
+        return v, v
+    if len(parts) != 2:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a range MIN-MAX (e.g. 5-50 or 30ms-60ms)")
+    lo, hi = parse_duration(parts[0]), parse_duration(parts[1])
+    if hi < lo:
+        raise argparse.ArgumentTypeError(f"{text!r}: MIN must not exceed MAX")
+    return lo, hi
+
+
+def parse_probability(text: str) -> float:
+    """``"0.33"``, ``"33%"`` or ``"1/3"``."""
+    s = str(text).strip()
+    try:
+        if s.endswith("%"):
+            p = float(s[:-1]) / 100
+        elif "/" in s:
+            a, b = s.split("/")
+            p = float(a) / float(b)
+        else:
+            p = float(s)
+    except (ValueError, ZeroDivisionError):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a probability (try 0.1, 10% or 1/3)") from None
+    if not 0 <= p <= 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not between 0 and 1")
+    return p
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, exit 2
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def _add_simulate(sub) -> None:
+    p = sub.add_parser("simulate", help="run a cluster with a lossy network and client load",
+                       description="Run a Raft cluster in simulated time and print what happens. "
+                                   "Times are in ms unless given a unit (10s, 250ms).")
+    p.add_argument("--preset", choices=sorted(PRESETS), default="seed",
+                   help="starting configuration (default: seed, the original program's settings)")
+    p.add_argument("--nodes", type=int, help="cluster size (default 5)")
+    p.add_argument("--seed", type=int, default=1, help="random seed: the same seed replays the same run")
+    p.add_argument("--duration", type=parse_duration, default=10_000, help="simulated time (default 10s)")
+    p.add_argument("--drop", type=parse_probability, help="probability a message is lost (0.33, 33%%, 1/3)")
+    p.add_argument("--duplicate", type=parse_probability, help="probability a message is duplicated")
+    p.add_argument("--delay", type=parse_range, help="network delay MIN-MAX (e.g. 0-15)")
+    p.add_argument("--election-timeout", type=parse_range, help="election timeout MIN-MAX (e.g. 30-60)")
+    p.add_argument("--heartbeat", type=parse_duration, help="heartbeat interval")
+    p.add_argument("--request-interval", type=parse_duration, help="a client request every ... (0: none)")
+    p.add_argument("--pre-vote", action=argparse.BooleanOptionalAction, default=None,
+                   help="use pre-vote (thesis 9.6)")
+    p.add_argument("--check-quorum", action=argparse.BooleanOptionalAction, default=None,
+                   help="leaders step down without a majority (thesis 6.2)")
+    p.add_argument("--snapshot-every", type=int, help="snapshot every N applied entries (0: never)")
+    p.add_argument("--no-safety-checks", action="store_true", help="skip the safety checks (faster)")
+    p.add_argument("--impl", default=None,
+                   help="rules to run: 'reference' (default), 'exercises', or a path to your module")
+    p.add_argument("--log-level", choices=["debug", "info", "warning"], default="info",
+                   help="debug: every message; info: elections, leaders, commits; warning: summary only")
+    p.add_argument("--save", metavar="RUN.json", help="save the run (seed, config, actions) to replay later")
+    p.set_defaults(func=_simulate)
+
+
+def _add_replay(sub) -> None:
+    p = sub.add_parser("replay", help="replay a saved run and print its events",
+                       description="Replay a run saved with --save or Simulation.save().")
+    p.add_argument("run", help="the saved run (JSON)")
+    p.add_argument("--impl", default=None, help="rules to replay with (default: those saved in the run)")
+    p.add_argument("--until-step", type=int, default=None, help="stop after this step")
+    p.add_argument("--log-level", choices=["debug", "info", "warning"], default="info")
+    p.set_defaults(func=_replay)
+
+
+def _config_from_args(args) -> Config:
+    changes = {"seed": args.seed}
+    for field in ("nodes", "drop", "duplicate", "delay", "election_timeout", "heartbeat",
+                  "request_interval", "pre_vote", "check_quorum", "snapshot_every"):
+        value = getattr(args, field)
+        if value is not None:
+            changes[field] = value
+    if args.no_safety_checks:
+        changes["check_safety"] = False
+    return Config.preset(args.preset, **changes, history=200)
+
+
+def _print_events(sim, level: str, start: int) -> int:
+    events = list(sim.trace)
+    for ev in events:
+        if ev.step >= start and (level == "debug" or ev.level == "info"):
+            print(ev)
+    return sim.steps + 1
+
+
+def _drive(sim, until: int, level: str) -> Optional[BaseException]:
+    """Run to time ``until`` in slices, printing events as they happen."""
+    printed_from = 0
+    try:
+        while sim.now < until:
+            sim.advance(min(100, until - sim.now))
+            if level != "warning":
+                printed_from = _print_events(sim, level, printed_from)
+    except (SafetyViolation, NodeError) as exc:
+        if level != "warning":
+            _print_events(sim, level, printed_from)
+        return exc
+    return None
+
+
+def _print_summary(sim) -> None:
+    stats = sim.stats
+    leader = sim.leader()
+    print()
+    print(f"summary after {sim.now} ms ({stats['steps']} events), seed {sim.initial_config.seed}:")
+    print(f"  leader: {leader.id + ' in term ' + str(leader.current_term) if leader else 'none'}")
+    for node in sim.nodes.values():
+        state = "crashed" if node.crashed else str(node.role)
+        print(f"  {node.id}: {state:<13} term {node.current_term:<3} commit index {node.commit_index:<5} "
+              f"log length {node.log.last_index}")
+    print(f"  messages: {stats['sent']} sent, {stats['delivered']} delivered, {stats['dropped']} dropped, "
+          f"{stats['duplicated']} duplicated")
+    print(f"  client requests: {stats['client_requests']} sent, {stats['client_completed']} answered")
+
+
+def _report_failure(exc: BaseException, sim, replay_cmd: str) -> int:
+    print(file=sys.stderr)
+    if isinstance(exc, SafetyViolation):
+        print(f"SAFETY VIOLATION: {exc.property}: {exc.detail} (step {exc.step}, t={exc.time} ms)",
+              file=sys.stderr)
+    else:
+        print(f"ERROR: {exc}", file=sys.stderr)
+    print(f"replay: {replay_cmd}", file=sys.stderr)
+    return 1
+
+
+def _simulate(args) -> int:
+    try:
+        config = _config_from_args(args)
+        from .sim import Simulation
+        sim = Simulation(config, impl=args.impl)
+    except (ConfigError, RaftlabError) as exc:
+        print(f"raftlab simulate: error: {exc}", file=sys.stderr)
+        return 2
+    except NotImplementedError as exc:
+        print(f"raftlab simulate: error: {exc}", file=sys.stderr)
+        return 2
+    level = args.log_level
+    logging.getLogger("raftlab").setLevel(level.upper())
+    print(f"raftlab: {config.nodes} nodes, seed {config.seed}, {args.duration} ms, drop {config.drop:.2f}, "
+          f"duplicate {config.duplicate:.2f}, delay {config.delay[0]}-{config.delay[1]} ms, election timeout "
+          f"{config.election_timeout[0]}-{config.election_timeout[1]} ms, heartbeat {config.heartbeat} ms, "
+          f"pre-vote {'on' if config.pre_vote else 'off'}, rules: {sim.rules.source}")
+    failure = _drive(sim, args.duration, level)
+    _print_summary(sim)
+    if args.save:
+        sim.save(args.save)
+        print(f"  saved the run to {args.save}")
+    if failure is not None:
+        return _report_failure(failure, sim, "raftlab " + " ".join(shlex.quote(a) for a in sys.argv[1:]))
+    return 0
+
+
+def _replay(args) -> int:
+    from .sim import Simulation
+    try:
+        sim = Simulation.load(args.run, impl=args.impl, until_step=args.until_step)
+    except (SafetyViolation, NodeError) as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    except RaftlabError as exc:
+        print(f"raftlab replay: error: {exc}", file=sys.stderr)
+        return 2
+    if args.log_level != "warning":
+        _print_events(sim, args.log_level, 0)
+    _print_summary(sim)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="raftlab", description="raftlab: learn Raft by stepping a deterministic cluster.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+    _add_simulate(sub)
+    _add_replay(sub)
+    for name, module in EXTERNAL_COMMANDS.items():
+        try:
+            importlib.import_module(module).register(sub)
+        except ModuleNotFoundError as exc:
+            if exc.name is None or not module.startswith(exc.name):
+                raise
+    return parser
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
