@@ -122,6 +122,11 @@ class Simulation:
         self._seq = 0
         self._scheduled: dict[str, list] = {name: [None, None] for name in self.names}
         self.listeners: list[Callable[["Simulation"], None]] = []
+        #: Changes over time, for timelines: ("node", time, id, role, term, commit_index, crashed)
+        #: whenever one of those changes, and ("net", time, groups, cut links) on partition/heal/cut.
+        self.timeline: deque[tuple] = deque(maxlen=max(config.history * 10, 1000))
+        for name in self.names:
+            self.timeline.append(("node", 0, name, "follower", 0, 0, False))
         for node in self.nodes.values():
             self._call(node, lambda n=node: n.rules.reset_election_timer(n), "starting up")
         if config.request_interval:
@@ -302,6 +307,7 @@ class Simulation:
         n.crash()
         self._scheduled[n.id] = [None, None]
         self._drain(n)
+        self._timeline_node(n)
         self._notify()
 
     def restart(self, node: Union[str, int]) -> None:
@@ -315,6 +321,7 @@ class Simulation:
         if self.checker:
             self.checker.after_restart(n)
         self._drain(n)
+        self._timeline_node(n)
         self._notify()
 
     def drop(self, message_id: int) -> Envelope:
@@ -358,6 +365,7 @@ class Simulation:
         self._check_running()
         self._record("partition", named)
         self.network.groups = {x: i for i, g in enumerate(named) for x in g}
+        self._timeline_net()
         self._event("operator partitioned the network: " + " | ".join(" ".join(g) for g in named), "info")
         self._notify()
 
@@ -374,6 +382,7 @@ class Simulation:
         self._check_running()
         self._record("cut", a, b)
         self.network.cut.add((a, b))
+        self._timeline_net()
         self._event(f"operator cut the link {a}->{b}", "info")
         self._notify()
 
@@ -383,6 +392,7 @@ class Simulation:
         self._record("heal")
         self.network.groups = None
         self.network.cut.clear()
+        self._timeline_net()
         self._event("operator healed the network", "info")
         self._notify()
 
@@ -619,7 +629,7 @@ class Simulation:
     def _call(self, node: Node, fn: Callable[[], None], doing: str) -> None:
         checker = self.checker
         before = checker.before_step(node) if checker else None
-        leader_before = node.role is Role.LEADER
+        role_before, term_before = node.role, node.current_term
         commit_before = node.commit_index
         try:
             node.now = self.now
@@ -633,6 +643,9 @@ class Simulation:
             raise self.error
         if node.commit_index > commit_before and node.role is Role.LEADER:
             self._event(f"{node.id} committed up to index {node.commit_index}", "info")
+        if (node.role is not role_before or node.current_term != term_before
+                or node.commit_index != commit_before):
+            self._timeline_node(node)
         self._drain(node)
         if checker:
             try:
@@ -642,6 +655,15 @@ class Simulation:
         else:
             node.applied.clear()
             node.log.dirty_from = node.log.truncated = None
+
+    def _timeline_node(self, node: Node) -> None:
+        self.timeline.append(("node", self.now, node.id, node.role.value, node.current_term,
+                              node.commit_index, node.crashed))
+
+    def _timeline_net(self) -> None:
+        net = self.network
+        groups = None if net.groups is None else dict(net.groups)
+        self.timeline.append(("net", self.now, groups, sorted(net.cut)))
 
     def _halt(self, v: SafetyViolation) -> None:
         v.step, v.time = self.steps, self.now
