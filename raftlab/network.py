@@ -118,7 +118,7 @@ class Network:
         reason = self.blocked(src, dst) or ("lost by the network" if lost else None)
         if reason:
             self.dropped += 1
-            self._remember(mid, f"was dropped when sent at t={now}: {reason}")
+            self._remember(mid, ("dropped when sent", now, reason))
             return [], reason
         env = Envelope(mid, message, now, now + d1)
         self.in_flight[mid] = env
@@ -134,23 +134,29 @@ class Network:
         """Remove and return envelope ``mid`` if it is still in flight."""
         return self.in_flight.pop(mid, None)
 
-    def _remember(self, mid: int, fate: str) -> None:
-        self.fates[mid] = fate
-        if len(self.fates) > self.FATE_MEMORY:
-            self.fates.popitem(last=False)
+    def _remember(self, mid: int, fate: tuple) -> None:
+        fates = self.fates
+        fates[mid] = fate
+        if len(fates) > self.FATE_MEMORY:
+            fates.popitem(last=False)
 
     def fate(self, mid: int) -> str:
+        """What became of message ``mid``, in words."""
         if mid in self.in_flight:
             return "is in flight"
         if mid in self.fates:
-            return self.fates[mid]
+            what, time, reason = self.fates[mid]
+            if reason.startswith("by "):
+                return f"was {what} {reason} at t={time}"
+            return f"was {what} at t={time}" + (f": {reason}" if reason else "")
         if 0 < mid < self._next_id:
             return "is no longer in flight"
         return "was never sent"
 
-    def record(self, mid: int, fate: str, delivered: bool) -> None:
-        if delivered:
+    def record(self, mid: int, what: str, time: int, reason: str = "") -> None:
+        """Note the fate of a message that left the network (delivered, lost, dropped)."""
+        if what == "delivered":
             self.delivered += 1
         else:
             self.dropped += 1
-        self._remember(mid, fate)
+        self._remember(mid, (what, time, reason))

@@ -177,21 +177,22 @@ class Node:
             raise RuntimeError(f"{self.id} is crashed: restart it before it can handle {message}")
         self.now = now
         rules = self.rules
-        if isinstance(message, ElectionTimeout):
+        kind = type(message)
+        if kind is ElectionTimeout:
             rules.on_election_timeout(self)
-        elif isinstance(message, HeartbeatTimeout):
+        elif kind is HeartbeatTimeout:
             rules.on_heartbeat_timeout(self)
         else:
             term = getattr(message, "term", None)
             if term is not None and term > self.current_term and not _is_pre_vote_probe(message):
-                if isinstance(message, RequestVote) and rules.in_leader_lease(self):
+                if kind is RequestVote and rules.in_leader_lease(self):
                     return   # section 4.2.3: ignore a disruptive candidate while a leader is alive
                 rules.update_term(self, term)
-            handler = _HANDLERS.get(type(message))
-            if getattr(message, "pre_vote", False):
-                handler = _PRE_VOTE_HANDLERS[type(message)]
+            handler = _HANDLERS.get(kind)
             if handler is None:
                 raise TypeError(f"{self.id} cannot handle {message!r}")
+            if (kind is RequestVote or kind is RequestVoteReply) and message.pre_vote:
+                handler = _PRE_VOTE_HANDLERS[kind]
             getattr(rules, handler)(self, message)
         rules.apply_committed(self)
 

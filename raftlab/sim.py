@@ -41,16 +41,25 @@ DELIVER, ELECTION, HEARTBEAT, CLIENT_TICK, CLIENT_RETRY = range(5)
 FORMAT_VERSION = 1
 
 
-@dataclass(slots=True)
 class TraceEvent:
-    """One line of the event log."""
-    step: int
-    time: int
-    text: str
-    level: str = "debug"     # "info" for elections, leaders, commits, crashes, operator actions
+    """One line of the event log: ``what`` happened at ``time`` (step ``step``).
+
+    ``what`` is a message or a string; it is turned into text only when read,
+    so recording history costs almost nothing."""
+    __slots__ = ("step", "time", "what", "suffix", "level")
+
+    def __init__(self, step: int, time: int, what: Any, level: str = "debug", suffix: str = ""):
+        self.step, self.time, self.what, self.level, self.suffix = step, time, what, level, suffix
+
+    @property
+    def text(self) -> str:
+        return f"{self.what}{self.suffix}"
 
     def __str__(self) -> str:
         return f"t={self.time:<6} {self.text}"
+
+    def __repr__(self) -> str:
+        return f"TraceEvent(step={self.step}, {self})"
 
 
 @dataclass(slots=True)
@@ -128,7 +137,7 @@ class Simulation:
         for name in self.names:
             self.timeline.append(("node", 0, name, "follower", 0, 0, False))
         for node in self.nodes.values():
-            self._call(node, lambda n=node: n.rules.reset_election_timer(n), "starting up")
+            self._call(node, lambda n=node: n.rules.reset_election_timer(n), None)
         if config.request_interval:
             self._push(config.request_interval, CLIENT_TICK, None, None)
 
@@ -206,42 +215,63 @@ class Simulation:
     # --- running ------------------------------------------------------------------------
     def step(self) -> Optional[TraceEvent]:
         """Process the next event (a message arrives, a timer fires, a client acts).
-        Returns its trace line, or None when nothing is pending."""
+        Returns its trace line (None when history is off), or None when nothing is pending."""
         self._check_running()
+        return self._step(None)
+
+    def _step(self, limit: Optional[int]) -> Optional[TraceEvent]:
+        """Process the next valid event due at or before ``limit`` (any time if None).
+        Sets ``self._stepped`` to whether an event was processed."""
         queue = self._queue
+        in_flight = self.network.in_flight
+        self._stepped = False
         while queue:
-            time, _, kind, a, b = heapq.heappop(queue)
+            top = queue[0]
+            time, kind, a = top[0], top[2], top[3]
             if kind == DELIVER:
-                env = self.network.take(a)
-                if env is None:
+                if a not in in_flight:
+                    heapq.heappop(queue)
                     continue
+                if limit is not None and time > limit:
+                    return None
+                heapq.heappop(queue)
+                env = in_flight.pop(a)
                 self.now = time
                 self.steps += 1
+                self._stepped = True
                 return self._deliver(env)
             if kind == ELECTION or kind == HEARTBEAT:
                 node = self.nodes[a]
                 slot = 0 if kind == ELECTION else 1
-                if node.crashed or self._scheduled[a][slot] != time:
+                deadline = node.election_deadline if slot == 0 else node.heartbeat_deadline
+                if node.crashed or self._scheduled[a][slot] != time or deadline != time:
+                    heapq.heappop(queue)
                     continue
+                if limit is not None and time > limit:
+                    return None
+                heapq.heappop(queue)
                 self._scheduled[a][slot] = None
-                deadline = node.election_deadline if kind == ELECTION else node.heartbeat_deadline
-                if deadline != time:
-                    continue
                 self.now = time
                 self.steps += 1
+                self._stepped = True
                 msg = ElectionTimeout(a, a) if kind == ELECTION else HeartbeatTimeout(a, a)
-                ev = self._event(str(msg))
+                ev = self._event(msg)
                 self._run_node(node, msg)
                 return ev
+            if kind == CLIENT_RETRY:
+                c = self.clients.get(a)
+                if c is None or c.pending is None or c.pending.seq != top[4]:
+                    heapq.heappop(queue)
+                    continue
+            if limit is not None and time > limit:
+                return None
+            heapq.heappop(queue)
             self.now = time
             self.steps += 1
+            self._stepped = True
             if kind == CLIENT_TICK:
                 return self._client_tick()
-            ev = self._client_retry(a, b)
-            if ev is None:
-                self.steps -= 1
-                continue
-            return ev
+            return self._client_retry(a, top[4])
         return None
 
     def advance(self, ms: int) -> int:
@@ -252,13 +282,11 @@ class Simulation:
         self._check_running()
         target = self.now + ms
         count = 0
-        queue = self._queue
         while True:
-            self._discard_stale()
-            if not queue or queue[0][0] > target:
+            self._step(target)
+            if not self._stepped:
                 break
-            if self.step() is not None:
-                count += 1
+            count += 1
         if target > self.now:
             self._record("wait", target)
             self.now = target
@@ -330,7 +358,7 @@ class Simulation:
         self._check_running()
         self._record("drop", env.id)
         self.network.take(env.id)
-        self.network.record(env.id, f"was dropped by the operator at t={self.now}", False)
+        self.network.record(env.id, "dropped", self.now, "by the operator")
         self._event(f"operator dropped #{env.id} {env.message}", "info")
         self._notify()
         return env
@@ -572,10 +600,10 @@ class Simulation:
         for listener in self.listeners:
             listener(self)
 
-    def _event(self, text: str, level: str = "debug") -> Optional[TraceEvent]:
+    def _event(self, what: Any, level: str = "debug", suffix: str = "") -> Optional[TraceEvent]:
         if not self._record_trace:
             return None
-        ev = TraceEvent(self.steps, self.now, text, level)
+        ev = TraceEvent(self.steps, self.now, what, level, suffix)
         self.trace.append(ev)
         return ev
 
@@ -584,9 +612,10 @@ class Simulation:
         heapq.heappush(self._queue, (time, self._seq, kind, a, b))
 
     def _discard_stale(self) -> None:
+        """Pop events that will do nothing (delivered or dropped messages, reset timers)."""
         queue = self._queue
         while queue:
-            time, _, kind, a, _b = queue[0]
+            time, _, kind, a, b = queue[0]
             if kind == DELIVER:
                 if a in self.network.in_flight:
                     return
@@ -598,7 +627,7 @@ class Simulation:
                     return
             elif kind == CLIENT_RETRY:
                 c = self.clients.get(a)
-                if c is not None and c.pending is not None and c.pending.seq == _b:
+                if c is not None and c.pending is not None and c.pending.seq == b:
                     return
             else:
                 return
@@ -609,42 +638,49 @@ class Simulation:
         dst = msg.dst
         how = " (delivered early by the operator)" if early else ""
         node = self.nodes.get(dst)
+        net = self.network
         if node is None:                          # a reply to a client
-            self.network.record(env.id, f"was delivered at t={self.now}", True)
-            ev = self._event(f"{msg}{how}")
+            net.record(env.id, "delivered", self.now)
+            ev = self._event(msg, "debug", how)
             self._client_receive(msg)
             return ev
-        reason = "its receiver is crashed" if node.crashed else self.network.blocked(msg.src, dst)
+        reason = "its receiver is crashed" if node.crashed else net.blocked(msg.src, dst)
         if reason:
-            self.network.record(env.id, f"was lost at t={self.now}: {reason}", False)
-            return self._event(f"{msg} lost: {reason}")
-        self.network.record(env.id, f"was delivered at t={self.now}", True)
-        ev = self._event(f"{msg}{how}")
+            net.record(env.id, "lost", self.now, reason)
+            return self._event(msg, "debug", f" lost: {reason}")
+        net.record(env.id, "delivered", self.now)
+        ev = self._event(msg, "debug", how)
         self._run_node(node, msg)
         return ev
 
     def _run_node(self, node: Node, msg: Message) -> None:
-        self._call(node, lambda: node.step(msg, self.now), f"handling {msg}")
+        self._call(node, node.step, msg)
 
-    def _call(self, node: Node, fn: Callable[[], None], doing: str) -> None:
+    def _call(self, node: Node, fn: Callable, msg: Optional[Message]) -> None:
+        """Run ``fn(msg, now)`` (or ``fn()``) on ``node``, then send what it queued,
+        reschedule its timers and check safety."""
         checker = self.checker
         before = checker.before_step(node) if checker else None
         role_before, term_before = node.role, node.current_term
         commit_before = node.commit_index
         try:
             node.now = self.now
-            fn()
+            if msg is None:
+                fn()
+            else:
+                fn(msg, self.now)
         except RaftlabError:
             raise
         except Exception as exc:
+            doing = f"handling {msg}" if msg is not None else "starting up"
             self.error = NodeError(f"{node.id} raised {type(exc).__name__} while {doing} at t={self.now}: "
                                    f"{exc}")
             self.error.__cause__ = exc
             raise self.error
-        if node.commit_index > commit_before and node.role is Role.LEADER:
-            self._event(f"{node.id} committed up to index {node.commit_index}", "info")
-        if (node.role is not role_before or node.current_term != term_before
-                or node.commit_index != commit_before):
+        if node.commit_index != commit_before or node.role is not role_before \
+                or node.current_term != term_before:
+            if node.commit_index > commit_before and node.role is Role.LEADER:
+                self._event(f"{node.id} committed up to index {node.commit_index}", "info")
             self._timeline_node(node)
         self._drain(node)
         if checker:
@@ -685,7 +721,7 @@ class Simulation:
         for msg in node.outbox:
             envs, lost = net.send(msg, now)
             if lost is not None:
-                self._event(f"{msg} lost: {lost}")
+                self._event(msg, "debug", f" lost: {lost}")
             for env in envs:
                 self._push(env.deliver_at, DELIVER, env.id, None)
         node.outbox.clear()
