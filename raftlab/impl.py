@@ -8,6 +8,7 @@ engine, widgets and safety checks as the reference, for that simulation only.
 """
 from __future__ import annotations
 
+import hashlib
 import importlib
 import importlib.util
 import sys
@@ -43,7 +44,8 @@ def resolve_impl_module(impl: str) -> ModuleType:
             path = path / "__init__.py"
         if not path.exists():
             raise ImplementationError(f"no implementation at {impl!r}: the file does not exist")
-        name = f"raftlab_impl_{abs(hash(str(path.resolve()))) % 10**8}"
+        digest = hashlib.sha1(str(path.resolve()).encode()).hexdigest()[:10]
+        name = f"raftlab_impl_{digest}"
         spec = importlib.util.spec_from_file_location(name, path,
                                                       submodule_search_locations=[str(path.parent)]
                                                       if path.name == "__init__.py" else None)

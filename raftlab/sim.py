@@ -149,11 +149,10 @@ class Simulation:
     def _timeout_stream(self, name: str) -> Callable[[], int]:
         """Node ``name``'s k-th election timeout is the k-th draw of its own stream."""
         draw = random.Random(f"{self.config.seed}:timeout:{name}").random
-        lo, hi = self.config.election_timeout
 
         def next_timeout() -> int:
-            lo_, hi_ = self.config.election_timeout
-            return lo_ + int(draw() * (hi_ - lo_ + 1))
+            lo, hi = self.config.election_timeout
+            return lo + int(draw() * (hi - lo + 1))
         return next_timeout
 
     # --- reading the state ----------------------------------------------------------------
