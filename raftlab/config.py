@@ -35,6 +35,11 @@ class Config:
     check_safety: bool = True        # check the safety properties after every step
     history: int = 10_000            # how many recent events to keep for display
 
+    def __new__(cls, *args: Any, **fields: Any) -> "Config":
+        # Before the dataclass __init__, so a misspelt field is a ConfigError, not a TypeError.
+        _check_known(cls, fields)
+        return super().__new__(cls)
+
     def __post_init__(self) -> None:
         object.__setattr__(self, "election_timeout", tuple(self.election_timeout))
         object.__setattr__(self, "delay", tuple(self.delay))
@@ -90,10 +95,6 @@ class Config:
 
     @classmethod
     def from_dict(cls, d: dict) -> "Config":
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(d) - known)
-        if unknown:
-            raise ConfigError(f"unknown configuration field(s): {', '.join(unknown)}")
         return cls(**d)
 
     @classmethod
@@ -102,6 +103,13 @@ class Config:
         if name not in PRESETS:
             raise ConfigError(f"unknown preset {name!r}; presets: {', '.join(PRESETS)}")
         return cls(**{**PRESETS[name], **changes})
+
+
+def _check_known(cls, fields: dict) -> None:
+    unknown = sorted(set(fields) - {f.name for f in dataclasses.fields(cls)})
+    if unknown:
+        raise ConfigError(f"unknown configuration field(s): {', '.join(unknown)}; "
+                          f"known: {', '.join(f.name for f in dataclasses.fields(cls))}")
 
 
 def _pair(name: str, value) -> tuple[int, int]:

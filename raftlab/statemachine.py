@@ -11,13 +11,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Optional
 
+from .errors import OperatorError
 from .messages import Entry
 
 __all__ = ["KVStore", "Snapshot", "CommandError", "check_command"]
 
 
-class CommandError(ValueError):
-    """A client command the key-value store does not understand."""
+class CommandError(OperatorError):
+    """A client command the key-value store does not understand (an operator error:
+    ``client_request`` raises it and changes nothing)."""
 
 
 def check_command(command: Any) -> tuple:
