@@ -75,6 +75,7 @@ class RunResult:
     run: Optional[dict] = None   # the saved run (to_json) of a failing run
     leader: Optional[str] = None
     committed: int = 0
+    duration: int = 0            # the simulated time the run was planned for
 
     def __str__(self) -> str:
         if self.ok:
@@ -119,12 +120,14 @@ def run_one(seed: int, config: Optional[Config] = None, impl: Any = None, durati
         if duration > sim.now:
             sim.advance(duration - sim.now)
     except SafetyViolation as v:
-        return RunResult(seed, False, sim.steps, sim.now, faults, v.property, v.detail, v.run)
+        return RunResult(seed, False, sim.steps, sim.now, faults, v.property, v.detail, v.run,
+                         duration=duration)
     except NodeError as e:
-        return RunResult(seed, False, sim.steps, sim.now, faults, "Error", str(e), sim.to_json())
+        return RunResult(seed, False, sim.steps, sim.now, faults, "Error", str(e), sim.to_json(),
+                         duration=duration)
     leader = sim.leader()
     return RunResult(seed, True, sim.steps, sim.now, faults, leader=leader.id if leader else None,
-                     committed=max(n.commit_index for n in sim.nodes.values()))
+                     committed=max(n.commit_index for n in sim.nodes.values()), duration=duration)
 
 
 def _run_star(args):
@@ -160,7 +163,8 @@ def minimize(result: RunResult, config: Optional[Config] = None, impl: Any = Non
     smallest failing run found (delta debugging, greedy)."""
     if result.ok:
         raise ValueError("minimize() needs a failing run")
-    duration = duration or max(result.time, 1)
+    # the shrunk schedule may fail later than the original did: give it the whole planned time
+    duration = duration or result.duration or max(result.time, 1)
     best = result
     faults = list(result.faults)
 

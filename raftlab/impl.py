@@ -57,6 +57,12 @@ def resolve_impl_module(impl: str) -> ModuleType:
             sys.modules.pop(name, None)
             raise ImplementationError(f"could not load {impl}: {type(exc).__name__}: {exc}") from exc
         return module
+    if "/" not in impl and "." not in impl:
+        # a folder like "exercises" next to the notebook or in a folder above it
+        for folder in (Path.cwd(), *Path.cwd().parents):
+            candidate = folder / impl / "__init__.py"
+            if candidate.exists():
+                return resolve_impl_module(str(candidate.parent))
     try:
         return importlib.import_module(impl)
     except Exception as exc:

@@ -251,7 +251,9 @@ def on_election_timeout(node: Node) -> None:
     if node.role is Role.LEADER:
         if node.config.check_quorum:
             if len(node.recent_active) + 1 < node.majority:
-                node.note(f"stepped down: heard from only {len(node.recent_active)} followers (check-quorum)")
+                heard = len(node.recent_active)
+                node.note(f"stepped down: heard from only {heard} follower{'' if heard == 1 else 's'} "
+                          f"in an election timeout (check-quorum)")
                 node.become_follower()
             else:
                 node.recent_active = set()

@@ -1,0 +1,171 @@
+"""Whole figures: several views side by side, for a notebook (:func:`show`) or as PNG frames
+(:class:`Renderer`, used by the Explorer)."""
+from __future__ import annotations
+
+import io
+from functools import lru_cache
+from typing import Optional, Sequence
+
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+
+from .cluster import draw_cluster
+from .logs import CAPTION, draw_logs
+from .style import BACKGROUND, INK, MESSAGE_STYLE, MUTED, ROLE_STYLE
+from .timeline import draw_message_counts, draw_timeline
+
+__all__ = ["VIEWS", "figure", "show", "Renderer", "legend_png"]
+
+_DRAW = {"cluster": draw_cluster, "logs": draw_logs, "timeline": draw_timeline, "counts": draw_message_counts}
+#: The views that can be drawn, by name.
+VIEWS = tuple(_DRAW)
+# Views that set all their axes state each time, which a renderer can wipe cheaply between frames.
+_WIPEABLE = ("cluster", "logs", "timeline")
+# Views whose titles and legends the Explorer shows elsewhere (its header and its key).
+_BARE = ("cluster", "logs")
+
+
+def check_views(views: Sequence[str]) -> tuple[str, ...]:
+    """``views`` as a tuple, or ValueError naming the unknown ones and the choices."""
+    views = (views,) if isinstance(views, str) else tuple(views)
+    unknown = [v for v in views if v not in _DRAW]
+    if not views or unknown or len(set(views)) != len(views):
+        raise ValueError(f"views must be distinct names from {', '.join(VIEWS)}; got {list(views)!r}")
+    return views
+
+
+def _size(views: tuple[str, ...]) -> tuple[float, float]:
+    others = len([v for v in views if v != "cluster"])
+    if "cluster" in views and others:
+        return (10.0, 4.1 if others == 1 else 5.8 if others == 2 else 7.5)
+    if views == ("cluster",):
+        return (6.2, 5.0)
+    return (9.0, 3.2 * len(views))
+
+
+def _arrange(fig: Figure, views: tuple[str, ...]) -> dict[str, Axes]:
+    """The cluster on the left, the other views stacked on its right; otherwise one view per row."""
+    others = [v for v in views if v != "cluster"]
+    if "cluster" in views and others:
+        grid = fig.add_gridspec(len(others), 2, width_ratios=(1.12, 0.88), wspace=0.02, hspace=0.32,
+                                left=0.0, right=0.985, top=0.99, bottom=0.03)
+        axes = {"cluster": fig.add_subplot(grid[:, 0])}
+        for k, v in enumerate(others):
+            axes[v] = fig.add_subplot(grid[k, 1])
+        return axes
+    grid = fig.add_gridspec(len(views), 1, hspace=0.45, left=0.07, right=0.97, top=0.93, bottom=0.1)
+    return {v: fig.add_subplot(grid[k, 0]) for k, v in enumerate(views)}
+
+
+def figure(sim, views: Sequence[str] = ("cluster", "logs"), fig: Optional[Figure] = None) -> Figure:
+    """Draw ``views`` of ``sim`` side by side in one figure (a new pyplot figure unless ``fig`` is
+    given) and return it."""
+    views = check_views(views)
+    if fig is None:
+        import matplotlib.pyplot as plt
+        fig = plt.figure(figsize=_size(views), facecolor=BACKGROUND)
+    for view, ax in _arrange(fig, views).items():
+        _DRAW[view](sim, ax)
+    return fig
+
+
+def show(sim, views: Sequence[str] = ("cluster", "logs")) -> None:
+    """Draw ``views`` of ``sim`` in one figure and show it (``plt.show()``)."""
+    import matplotlib.pyplot as plt
+    figure(sim, views)
+    plt.show()
+
+
+def _wipe(ax: Axes) -> None:
+    """Remove what was drawn, keeping the axes (cheaper than ``ax.clear()``, which rebuilds the axis)."""
+    for artist in list(ax.get_children()):
+        if artist in (ax.patch, ax.xaxis, ax.yaxis) or artist in ax.spines.values():
+            continue
+        if artist is ax.title or artist is ax._left_title or artist is ax._right_title:
+            continue
+        try:
+            artist.remove()
+        except (NotImplementedError, ValueError):
+            pass
+    ax.legend_ = None
+
+
+class Renderer:
+    """Draws frames of a simulation as PNG bytes, reusing one figure.
+
+    No pyplot: the figure never shows up in a notebook by itself and never needs closing.  Frames are
+    compact (no titles, no legends: see :func:`legend_png`), and the cluster and log views are wiped
+    artist by artist instead of rebuilt, because matplotlib is the bottleneck of a redraw."""
+
+    def __init__(self, views: Sequence[str] = ("cluster", "logs"), dpi: int = 100):
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        self.views = check_views(views)
+        self.dpi = dpi
+        self.figure = Figure(figsize=_size(self.views), dpi=dpi, facecolor=BACKGROUND)
+        FigureCanvasAgg(self.figure)
+        self.axes = _arrange(self.figure, self.views)
+        self.frames = 0
+
+    def draw(self, sim) -> None:
+        """Draw ``sim`` on the figure (without rendering pixels)."""
+        for view, ax in self.axes.items():
+            if view in _WIPEABLE:
+                _wipe(ax)
+            else:
+                ax.clear()
+            _DRAW[view](sim, ax, legend=view not in _BARE, title=view not in _BARE)
+        self.frames += 1
+
+    def png(self, sim) -> bytes:
+        """Draw ``sim`` and return the frame as PNG bytes."""
+        self.draw(sim)
+        self.figure.canvas.draw()
+        buf = io.BytesIO()
+        _encode(self.figure, buf)
+        return buf.getvalue()
+
+
+def _encode(fig: Figure, buf) -> None:
+    """The pixels already drawn by canvas.draw(), as a PNG (fast compression: frames are short-lived)."""
+    from PIL import Image
+    rgba = fig.canvas.buffer_rgba()
+    Image.frombuffer("RGBA", (rgba.shape[1], rgba.shape[0]), rgba, "raw", "RGBA", 0, 1) \
+        .convert("RGB").save(buf, format="png", compress_level=1)
+
+
+@lru_cache(maxsize=8)
+def legend_png(views: tuple[str, ...] = ("cluster", "logs"), dpi: int = 100, width: float = 10.0) -> bytes:
+    """A key to the Explorer's pictures (roles, message kinds, how to read the logs), drawn once."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    views = check_views(views)
+    lines = [("roles", 1)] + [("messages", 2)] * ("cluster" in views) + [("logs", 1)] * ("logs" in views)
+    height = 0.27 * sum(n for _, n in lines) + 0.04
+    fig = Figure(figsize=(width, height), dpi=dpi, facecolor=BACKGROUND)
+    FigureCanvasAgg(fig)
+    y = 1.0
+    common = dict(loc="upper left", frameon=False, labelcolor=INK, borderaxespad=0.1, borderpad=0.1,
+                  handletextpad=0.25, columnspacing=1.1, fontsize=8)
+    for what, n in lines:
+        if what == "roles":
+            handles = [Line2D([], [], ls="none", marker=st.marker, markersize=8, markerfacecolor=st.color,
+                              markeredgecolor=INK, label=st.word) for st in ROLE_STYLE.values()]
+            handles.append(Line2D([], [], ls="none", marker="o", markersize=9, markerfacecolor="none",
+                                  markeredgecolor="#6f6f6f", markeredgewidth=2.2,
+                                  label="ring = election timer (the arc left is the time left)"))
+            fig.legend(handles=handles, bbox_to_anchor=(0.0, y), ncol=len(handles), **common)
+        elif what == "messages":
+            handles = [Line2D([], [], ls="none", marker=st.marker, markersize=7,
+                              markerfacecolor=st.color if st.filled else BACKGROUND,
+                              markeredgecolor=INK if st.filled else st.color, label=st.label)
+                       for st in MESSAGE_STYLE.values()]
+            handles.append(Line2D([], [], ls="none", marker="X", markersize=8, markerfacecolor="#d62728",
+                                  markeredgecolor=BACKGROUND, label="lost message"))
+            fig.legend(handles=handles, bbox_to_anchor=(0.0, y), ncol=7, **common)
+        else:
+            fig.text(0.006, y - 0.5 * 0.27 / height, "Logs: " + CAPTION, fontsize=8, color=MUTED, va="center")
+        y -= n * 0.27 / height
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi, facecolor=BACKGROUND)
+    return buf.getvalue()

@@ -1,0 +1,157 @@
+"""The log view: one row of boxes per server, one box per log index, labelled with the entry's term."""
+from __future__ import annotations
+
+from typing import Optional
+
+from matplotlib.axes import Axes
+from matplotlib.collections import LineCollection, PolyCollection
+from matplotlib.colors import to_rgba
+
+from ..messages import format_command
+from .style import (BACKGROUND, BLOCKED, BLUE, INK, MUTED, OK, ROLE_STYLE, new_axes, paint_background,
+                    role_key, term_color, write)
+
+__all__ = ["draw_logs", "conflicts", "log_table", "CAPTION"]
+
+CAPTION = ("number = the entry's term \u00b7 hatched = not committed \u00b7 black bar = commit index \u00b7 "
+           "red = differs from the leader \u00b7 \u25bc = leader's next_index \u00b7 green line = match_index")
+_MIN_ROWS = 7          # fewer servers do not make taller boxes
+
+
+def conflicts(sim) -> dict[str, list[int]]:
+    """For each server, the indexes where its log differs from the leader's: an entry of another term, or
+    an entry the leader does not have (both will be overwritten).  Empty when there is no leader."""
+    leader = sim.leader()
+    if leader is None:
+        return {}
+    theirs = leader.log
+    out: dict[str, list[int]] = {}
+    for name, node in sim.nodes.items():
+        if node is leader:
+            continue
+        log = node.log
+        bad = [i for i in range(log.snapshot_index + 1, log.last_index + 1)
+               if i > theirs.last_index or theirs.term_at(i) not in (None, log.term_at(i))]
+        if bad:
+            out[name] = bad
+    return out
+
+
+def _box(i: float, y: float, width: float = 0.88) -> list[tuple[float, float]]:
+    x0, y0 = i - 0.44, y - 0.36
+    return [(x0, y0), (x0 + width, y0), (x0 + width, y0 + 0.72), (x0, y0 + 0.72)]
+
+
+def draw_logs(sim, ax: Optional[Axes] = None, *, max_entries: int = 12, legend: bool = True,
+              title: bool = True) -> Axes:
+    """Draw every server's log: one row per server, one box per index showing the entry's term.
+
+    Committed entries are solid and uncommitted ones hatched; a black bar follows each server's
+    ``commit_index``; entries that differ from the leader's at the same index are outlined in red.  On
+    the followers' rows the leader's ``next_index`` is a blue triangle and its ``match_index`` a green
+    line.  Only the last ``max_entries`` indexes are drawn.  ``sim`` is only read."""
+    ax = new_axes(ax, (7.2, 3.8))
+    paint_background(ax)
+    names = list(sim.names)
+    nodes = [sim.nodes[n] for n in names]
+    rows = len(nodes)
+    last = max((n.log.last_index for n in nodes), default=0)
+    lo = max(1, last - max_entries + 1)
+    hi = lo + max_entries - 1
+    leader = sim.leader()
+    bad = conflicts(sim)
+    small = rows > 5
+    top = rows - 0.1 + (0.5 if title else 0)
+    ax.axis("off")
+    ax.set_xlim(lo - 5.0, hi + 2.6)
+    ax.set_ylim(top - max(rows, _MIN_ROWS) - 0.65 - (0.6 if legend else 0), top)
+
+    for k in range(lo, hi + 1):
+        write(ax, k, rows - 0.42, str(k), size=7.5, color=MUTED, va="bottom", gid="column")
+    cells = {"committed": ([], [], []), "pending": ([], [], [])}   # boxes, face colours, keys
+    conflict_boxes, discs, commits, matches, nexts = [], [], [], [], []
+    for row, node in enumerate(nodes):
+        y = rows - 1 - row
+        log = node.log
+        role = role_key(node)
+        write(ax, lo - 0.65, y, f"{node.id} ({ROLE_STYLE[role].word}, t{node.current_term})",
+              size=7.5 if small else 8.5, ha="right", weight="bold" if node is leader else "normal",
+              color=MUTED if node.crashed else INK, gid=f"row:{node.id}")
+        alpha = 0.45 if node.crashed else 1.0
+        wrong = set(bad.get(node.id, ()))
+        for i in range(max(lo, log.snapshot_index + 1), log.last_index + 1):
+            term = log.term_at(i)
+            state = "committed" if i <= node.commit_index else "pending"
+            boxes, faces, keys = cells[state]
+            boxes.append(_box(i, y))
+            faces.append(to_rgba(term_color(term), alpha))
+            keys.append((node.id, i))
+            if i in wrong:
+                conflict_boxes.append(_box(i, y))
+            if state == "pending":
+                discs.append((i, y))
+            write(ax, i, y, str(term), size=9, weight="bold" if state == "committed" else "normal",
+                  color=BLOCKED if i in wrong else (MUTED if node.crashed else INK), gid=f"term:{node.id}:{i}")
+        if log.snapshot_index >= lo:
+            cells["committed"][0].append(_box(lo, y, log.snapshot_index - lo + 0.88))
+            cells["committed"][1].append(to_rgba("#e0e0e0", alpha))
+            cells["committed"][2].append((node.id, "snapshot"))
+            write(ax, (lo + log.snapshot_index) / 2, y, f"snapshot \u2264{log.snapshot_index}", size=6.5,
+                  color=MUTED, gid=f"snapshot:{node.id}")
+        if node.commit_index >= lo:
+            commits.append([(node.commit_index + 0.5, y - 0.45), (node.commit_index + 0.5, y + 0.45)])
+        if leader is not None and node is not leader and not node.crashed and node.id in leader.next_index:
+            nxt, match = leader.next_index[node.id], leader.match_index.get(node.id, 0)
+            if lo <= nxt <= hi:
+                nexts.append((nxt, y + 0.47))
+            if match >= lo:
+                matches.append([(lo - 0.44, y - 0.46), (min(match, hi) + 0.44, y - 0.46)])
+            write(ax, hi + 0.65, y, f"next {nxt}\nmatch {match}", size=7.5, ha="left", color=MUTED,
+                  gid=f"indexes:{node.id}")
+    for state, (boxes, faces, keys) in cells.items():
+        if boxes:
+            coll = PolyCollection(boxes, facecolors=faces, edgecolors=INK, linewidths=0.7, zorder=2,
+                                  hatch=None if state == "committed" else "////", hatchcolor="#a0a0a0",
+                                  gid=f"entries:{state}")
+            coll.keys = keys
+            ax.add_collection(coll, autolim=False)
+    if discs:   # a white disc behind the term of a hatched box keeps it readable
+        ax.scatter([d[0] for d in discs], [d[1] for d in discs], s=95, c=BACKGROUND, edgecolors="none",
+                   zorder=3)
+    if conflict_boxes:
+        ax.add_collection(PolyCollection(conflict_boxes, facecolors="none", edgecolors=BLOCKED, linewidths=2.2,
+                                         zorder=4, gid="entries:conflict"), autolim=False)
+    if commits:
+        ax.add_collection(LineCollection(commits, colors=INK, linewidths=2.6, capstyle="butt", zorder=4,
+                                         gid="commit-index"), autolim=False)
+    if matches:
+        ax.add_collection(LineCollection(matches, colors=OK, linewidths=2.4, capstyle="butt", zorder=5,
+                                         gid="match-index"), autolim=False)
+    if nexts:
+        ax.scatter([p[0] for p in nexts], [p[1] for p in nexts], marker="v", s=34, c=BLUE, edgecolors="none",
+                   zorder=5, gid="next-index")
+    if last == 0:
+        write(ax, (lo + hi) / 2, (rows - 1) / 2, "every log is empty", size=9, color=MUTED, gid="empty")
+    if title:
+        write(ax, lo - 4.9, top - 0.05, "Logs", size=10, weight="bold", ha="left", va="top", gid="title")
+    if legend:
+        write(ax, (lo - 4.9 + hi + 2.5) / 2, -0.62, CAPTION.replace(" \u00b7 red", "\nred"), size=6.5,
+              color=MUTED, va="top", gid="caption")
+    return ax
+
+
+def log_table(sim, node=None) -> list[dict]:
+    """The log of ``node`` (default: the leader, else the server with the longest log) as rows: node,
+    index, term, command, client (``c1#2``), committed, applied."""
+    if node is None:
+        chosen = sim.leader() or max(sim.nodes.values(), key=lambda n: (n.log.last_index, n.commit_index))
+    else:
+        chosen = sim.node(node)
+    log = chosen.log
+    rows = []
+    for i in range(log.snapshot_index + 1, log.last_index + 1):
+        entry = log.entry(i)
+        rows.append({"node": chosen.id, "index": i, "term": entry.term, "command": format_command(entry.command),
+                     "client": f"{entry.client_id}#{entry.seq}" if entry.client_id else "",
+                     "committed": i <= chosen.commit_index, "applied": i <= chosen.last_applied})
+    return rows
