@@ -1,0 +1,21 @@
+"""A candidate forgets to vote for itself.
+
+It needs a majority from the others alone, so a 3-server cluster with one server
+down can never elect a leader (and voted_for stays free for another candidate).
+"""
+from raftlab import RequestVote
+from raftlab.rules import handle_request_vote_reply, reset_election_timer  # noqa: F401 - correct
+
+EXERCISE = 1
+
+
+def start_election(node):
+    node.current_term += 1
+    node.become_candidate()
+    node.votes_granted = set()           # BUG: should be {node.id}, with voted_for = node.id
+    node.rules.reset_election_timer(node)
+    for peer in node.peers:
+        node.send(RequestVote(node.id, peer, node.current_term, node.id,
+                              node.log.last_index, node.log.last_term))
+    if len(node.votes_granted) >= node.majority:
+        node.become_leader()

@@ -1,0 +1,19 @@
+"""Not resetting the election timer when granting a vote.
+
+The voter may time out right after voting and start a rival election, splitting
+votes and delaying the leader (Figure 2, Followers).
+"""
+from raftlab import RequestVoteReply
+from raftlab.rules import update_term  # noqa: F401 - correct
+
+EXERCISE = 2
+
+
+def handle_request_vote(node, m):
+    granted = (m.term == node.current_term
+               and node.voted_for in (None, m.candidate_id)
+               and node.log.is_up_to_date(m.last_log_index, m.last_log_term))
+    if granted:
+        node.voted_for = m.candidate_id
+        # BUG: missing node.rules.reset_election_timer(node)
+    node.send(RequestVoteReply(node.id, m.src, node.current_term, granted))

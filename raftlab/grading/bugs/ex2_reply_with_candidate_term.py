@@ -1,0 +1,18 @@
+"""Replying with the candidate's term instead of our own.
+
+A stale candidate never learns the newer term from the replies, and keeps running.
+"""
+from raftlab import RequestVoteReply
+from raftlab.rules import update_term  # noqa: F401 - correct
+
+EXERCISE = 2
+
+
+def handle_request_vote(node, m):
+    granted = (m.term == node.current_term
+               and node.voted_for in (None, m.candidate_id)
+               and node.log.is_up_to_date(m.last_log_index, m.last_log_term))
+    if granted:
+        node.voted_for = m.candidate_id
+        node.rules.reset_election_timer(node)
+    node.send(RequestVoteReply(node.id, m.src, m.term, granted))     # BUG: should be node.current_term

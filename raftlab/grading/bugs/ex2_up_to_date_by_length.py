@@ -1,0 +1,19 @@
+"""Comparing logs by length only: a longer log wins even with an older last term.
+
+Section 5.4.1 compares the last terms first; a long log of stale entries is not
+more up-to-date.
+"""
+from raftlab import RequestVoteReply
+from raftlab.rules import update_term  # noqa: F401 - correct
+
+EXERCISE = 2
+
+
+def handle_request_vote(node, m):
+    granted = (m.term == node.current_term
+               and node.voted_for in (None, m.candidate_id)
+               and m.last_log_index >= node.log.last_index)     # BUG: ignores the last terms
+    if granted:
+        node.voted_for = m.candidate_id
+        node.rules.reset_election_timer(node)
+    node.send(RequestVoteReply(node.id, m.src, node.current_term, granted))

@@ -1,0 +1,51 @@
+"""Follower commit index capped by the end of its log instead of the last new entry.
+
+Entries after the ones this message verified may be an old leader's, not yet
+overwritten; committing them commits the wrong entries.
+"""
+from raftlab import AppendEntriesReply, Role
+
+EXERCISE = 3
+
+
+def handle_append_entries(node, m):
+    if m.term < node.current_term:
+        node.send(AppendEntriesReply(node.id, m.src, node.current_term, False))
+        return
+    if node.role is not Role.FOLLOWER:
+        node.become_follower(m.leader_id)
+    node.leader_id = m.leader_id
+    node.last_heard_from_leader = node.now
+    node.rules.reset_election_timer(node)
+    log = node.log
+    prev, entries = m.prev_log_index, m.entries
+    if prev < log.snapshot_index:
+        skip = min(log.snapshot_index - prev, len(entries))
+        prev, entries = prev + skip, entries[skip:]
+        if prev < log.snapshot_index:
+            node.send(AppendEntriesReply(node.id, m.src, node.current_term, True, log.snapshot_index))
+            return
+    elif log.term_at(prev) != m.prev_log_term:
+        if prev > log.last_index:
+            reply = AppendEntriesReply(node.id, m.src, node.current_term, False,
+                                       conflict_term=None, conflict_index=log.last_index + 1)
+        else:
+            conflict_term = log.term_at(prev)
+            reply = AppendEntriesReply(node.id, m.src, node.current_term, False,
+                                       conflict_term=conflict_term,
+                                       conflict_index=log.first_index_of_term(conflict_term, prev))
+        node.send(reply)
+        return
+    index = prev
+    for entry in entries:
+        index += 1
+        existing = log.term_at(index)
+        if existing == entry.term:
+            continue
+        if existing is not None:
+            log.truncate_from(index)
+        log.append(entry)
+    last_new = prev + len(entries)
+    if m.leader_commit > node.commit_index:
+        node.commit_index = max(node.commit_index, min(m.leader_commit, log.last_index))  # BUG: last_new
+    node.send(AppendEntriesReply(node.id, m.src, node.current_term, True, last_new))

@@ -1,0 +1,26 @@
+"""Appending the command without the client's id and sequence number.
+
+The leader cannot tell whom to answer once it is applied, nor recognise a retry.
+"""
+from raftlab import ClientReply, ClientRequest, Entry, Role
+
+EXERCISE = 6
+
+
+def handle_client_request(node, m):
+    if node.role is Role.LEADER:
+        done, result = node.state_machine.cached_result(m.client_id, m.seq)
+        if done:
+            node.send(ClientReply(node.id, m.client_id, m.client_id, m.seq, True, result))
+            return
+        for i in range(node.log.last_index, node.commit_index, -1):
+            e = node.log.entry(i)
+            if e.client_id == m.client_id and e.seq == m.seq:
+                return
+        node.log.append(Entry(node.current_term, m.command))    # BUG: drops client_id and seq
+        node.rules.advance_commit_index(node)
+        node.rules.broadcast_append_entries(node)
+    elif node.leader_id is not None and node.leader_id != node.id and m.src == m.client_id:
+        node.send(ClientRequest(node.id, node.leader_id, m.client_id, m.seq, m.command))
+    else:
+        node.send(ClientReply(node.id, m.client_id, m.client_id, m.seq, False, None, node.leader_id))

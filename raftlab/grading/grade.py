@@ -1,0 +1,585 @@
+"""``raftlab grade``: grade a whole class, each submission in a box of its own.
+
+    raftlab grade SUBMISSIONS_DIR --out grades.csv --feedback feedback/ [--jobs N] [--force]
+
+``SUBMISSIONS_DIR`` holds one folder (or ``.zip``) per student: their copy of
+``exercises/``.  For each one the grader runs the instructor's exercise tests
+(``tests/exercises``, hidden tests included) and the instructor's checkpoint
+notebooks (``exercises/checkpoints/*.ipynb``, with nbval) against the student's rules,
+in a box (:mod:`raftlab.grading.sandbox`): its own user when run as root, resource
+limits, a private folder, a wall-clock timeout, and every process it started killed
+at the end.  Before anyone is graded, the reference rules go through the same boxes
+and must score full marks (the *calibration*).
+
+Results are kept per submission in a cache folder, keyed by the content of the
+submission and of the grader's tests; a re-run grades only what changed (``--force``:
+everything).  The CSV and the feedback files are rebuilt from that cache and written
+atomically, so Ctrl-C or a crash loses no grade already written.
+
+The threat model -- what the boxes defend against and what they do not -- is in
+docs/grading-threat-model.md.
+"""
+from __future__ import annotations
+
+import argparse
+import concurrent.futures as futures
+import hashlib
+import json
+import os
+import queue
+import shutil
+import signal
+import sys
+import tempfile
+import threading
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional
+
+from .grade_report import csv_text, feedback_markdown, safe_filename, write_atomic
+from .grade_runner import Calibration, CalibrationError, GraderSetup, calibrate, grade_submission
+from .grade_stage import discover, scan, stage
+from .sandbox import (DEFAULT_UID_BASE, Identity, Limits, Sandbox, SandboxSetupError, claim_free_uids,
+                      claim_uids, kill_user, prepare_box_python, running_as_root)
+
+__all__ = ["register", "grade_class", "GradeOptions", "main"]
+
+#: Bump when a change to the grader should re-grade cached submissions.
+GRADER_VERSION = "1"
+
+
+@dataclass
+class GradeOptions:
+    """The options of one ``raftlab grade`` run (the CLI's flags)."""
+    submissions: Path
+    out: Path = Path("grades.csv")
+    feedback: Path = Path("feedback")
+    tests: Path = Path("tests/exercises")
+    notebooks: Optional[Path] = Path("exercises/checkpoints")
+    sanitize: Optional[Path] = Path("tests/nbval_sanitize.cfg")
+    cache: Optional[Path] = None
+    jobs: int = field(default_factory=lambda: os.cpu_count() or 1)
+    force: bool = False
+    test_timeout: float = 20.0
+    import_timeout: float = 10.0
+    run_timeout: float = 240.0
+    submission_timeout: float = 600.0
+    memory_mb: int = 2048
+    nproc: int = 256
+    fsize_mb: int = 64
+    sandbox_uid: Optional[int] = None      #: first uid of the boxes' users (None: the first free block)
+    same_user: bool = False
+    work_dir: Optional[Path] = None
+    keep_work: bool = False
+    check_entry: str = "raftlab.cli:main"
+    progress: bool = True
+
+    def limits(self) -> Limits:
+        return Limits(wall=self.run_timeout, cpu=int(self.run_timeout) + 1, memory_mb=self.memory_mb,
+                      nproc=self.nproc, fsize_mb=self.fsize_mb)
+
+
+class _Stop(Exception):
+    """Grading was interrupted."""
+
+
+def _digest_tree(h, root: Path) -> None:
+    root = Path(root)
+    files = [root] if root.is_file() else sorted(p for p in root.rglob("*")
+                                                 if p.is_file() and "__pycache__" not in p.parts)
+    for p in files:
+        h.update(str(p.relative_to(root) if p != root else p.name).encode() + b"\0")
+        h.update(p.read_bytes())
+
+
+def grader_digest(opts: GradeOptions, notebooks: list) -> str:
+    """What a grade depends on besides the submission: the tests, the notebooks, the
+    engine and grader source, and the limits."""
+    h = hashlib.sha256(f"raftlab-grade {GRADER_VERSION}\n".encode())
+    _digest_tree(h, opts.tests)
+    for nb in notebooks:
+        _digest_tree(h, nb)
+    if opts.sanitize is not None:
+        _digest_tree(h, opts.sanitize)
+    _digest_tree(h, Path(__file__).resolve().parents[1])            # the raftlab package
+    h.update(json.dumps([opts.test_timeout, opts.import_timeout, opts.run_timeout,
+                         opts.submission_timeout, opts.memory_mb, opts.nproc, opts.fsize_mb,
+                         opts.check_entry]).encode())
+    return h.hexdigest()
+
+
+def _mpl_cache() -> Optional[Path]:
+    try:
+        import matplotlib
+        return Path(matplotlib.get_cachedir())
+    except Exception:
+        return None
+
+
+def _status(result: dict) -> str:
+    return "problems" if result.get("problems") else "ok"
+
+
+def _ungradable(student: str, source: str, problems: list, notes: list, calibration: Calibration) -> dict:
+    why = "; ".join(problems)
+    exercises = [{"number": e["number"], "title": e["title"], "points": 0.0, "max": e["max"], "problems": [],
+                  "tests": [{"name": t["name"], "points": 0.0, "max": t["max"], "passed": False,
+                             "explanation": f"not graded: {why}", "replay": ""} for t in e["tests"]]}
+                 for e in calibration.exercises]
+    notebooks = [{"name": nb["name"], "points": 0.0, "max": nb["max"], "problems": [],
+                  "cells": [{"cell": c["cell"], "points": 0.0, "max": c["points"], "passed": False,
+                             "head": c.get("head", ""), "message": f"not graded: {why}"}
+                            for c in nb["cells"]]}
+                 for nb in calibration.notebooks]
+    maximum = sum(e["max"] for e in exercises) + sum(nb["max"] for nb in notebooks)
+    return {"student": student, "source": source, "status": "failed", "total": 0.0, "max": maximum,
+            "exercises": exercises, "notebooks": notebooks, "problems": problems, "notes": notes}
+
+
+class ClassGrader:
+    """One ``raftlab grade`` run: calibration, then every submission, then the reports."""
+
+    def __init__(self, opts: GradeOptions, log=print):
+        self.opts = opts
+        self.log = log
+        self.stop = threading.Event()
+        self.boxes: set = set()
+        self.lock = threading.Lock()
+        self.results: dict = {}      # student -> result (this run's, or the cached one)
+        self.counts = {"graded": 0, "cached": 0}
+
+    # --- setup -------------------------------------------------------------------------
+    def _identities(self) -> list:
+        opts = self.opts
+        if opts.same_user or not running_as_root():
+            if not opts.same_user:
+                self.log("raftlab grade: warning: not running as root, so student code runs as your own "
+                         "user: it is limited in time, memory and processes, but it can read and change "
+                         "your files (see docs/grading-threat-model.md)")
+            return [None] * opts.jobs
+        if opts.sandbox_uid is None:
+            base, self._uid_claim = claim_free_uids(opts.jobs)
+        else:
+            base = opts.sandbox_uid
+            self._uid_claim = claim_uids(range(base, base + opts.jobs))
+        return [Identity.for_slot(i, base) for i in range(opts.jobs)]
+
+    def _clean_stale_lock(self) -> None:
+        """One grader per cache.  A lock left by a run that was killed (kill -9, a crash of
+        the machine) is stale: what that run left behind -- processes of its boxes' users,
+        its work folder -- is cleaned up first."""
+        self.lock_path = self.cache / "grader.lock"
+        try:
+            old = json.loads(self.lock_path.read_text())
+        except (OSError, ValueError):
+            return
+        if not isinstance(old, dict):
+            return
+        pid = old.get("pid")
+        if isinstance(pid, int) and pid != os.getpid() and _alive(pid):
+            raise ValueError(f"another `raftlab grade` (pid {pid}) is using {self.cache}; wait for it "
+                             f"or stop it")
+        uids = [u for u in old.get("uids", []) if isinstance(u, int) and u >= 1000]
+        if running_as_root() and uids:
+            try:
+                held = claim_uids(uids, check=False)       # not if another grader uses them now
+            except ValueError:
+                held = []
+            for uid in uids if held else []:
+                kill_user(uid)
+            for fd in held:
+                os.close(fd)
+        work = Path(str(old.get("work", "")))
+        if work.name.startswith("raftlab-grade-") and work.is_dir() and work != self.work:
+            shutil.rmtree(work, ignore_errors=True)
+        self.log("raftlab grade: cleaned up after an earlier run that did not finish")
+
+    def _write_lock(self) -> None:
+        uids = [i.uid for i in self.identities if i is not None]
+        write_atomic(self.lock_path, json.dumps({"pid": os.getpid(), "work": str(self.work), "uids": uids}))
+
+    def _release_lock(self) -> None:
+        for fd in getattr(self, "_uid_claim", []):
+            os.close(fd)
+        self._uid_claim = []
+        if not hasattr(self, "lock_path"):
+            return
+        try:
+            data = json.loads(self.lock_path.read_text())
+            if data.get("pid") == os.getpid():
+                self.lock_path.unlink()
+        except (OSError, ValueError, AttributeError):
+            pass
+
+    def setup(self) -> None:
+        opts = self.opts
+        self.notebooks = (sorted(Path(opts.notebooks).glob("*.ipynb"))
+                          if opts.notebooks is not None and Path(opts.notebooks).is_dir() else [])
+        self.cache = Path(opts.cache) if opts.cache else Path(opts.out).resolve().parent / ".raftlab-grade-cache"
+        (self.cache / "results").mkdir(parents=True, exist_ok=True)
+        os.chmod(self.cache, 0o700)             # grades are for the instructor only
+        self.work = Path(tempfile.mkdtemp(prefix="raftlab-grade-", dir=opts.work_dir))
+        os.chmod(self.work, 0o711)
+        self._clean_stale_lock()          # before the uid check: it may clean up after a crash
+        self.identities = self._identities()
+        self._write_lock()
+        self.python = prepare_box_python(self.work, self.identities[0])
+        self.digest = grader_digest(opts, self.notebooks)
+        self.setup_ = GraderSetup(
+            tests=Path(opts.tests).resolve(), notebooks=[nb.resolve() for nb in self.notebooks],
+            sanitize=Path(opts.sanitize).resolve() if opts.sanitize is not None else None,
+            check_entry=opts.check_entry, test_timeout=opts.test_timeout,
+            import_timeout=opts.import_timeout, submission_timeout=opts.submission_timeout,
+            limits=opts.limits(), python=self.python.executable, mpl_cache=_mpl_cache())
+
+    def _box(self, name: str, slot: int) -> Sandbox:
+        box = Sandbox(self.work / name, self.identities[slot], self.setup_.limits, self.python)
+        with self.lock:
+            self.boxes.add(box)
+        return box
+
+    def _close(self, box: Sandbox) -> None:
+        with self.lock:
+            self.boxes.discard(box)
+        box.close(keep=self.opts.keep_work)
+
+    def calibrate(self) -> Calibration:
+        path = self.cache / "calibration.json"
+        try:
+            saved = json.loads(path.read_text())
+            if saved.get("digest") == self.digest:
+                return Calibration.from_json(saved["calibration"])
+        except (OSError, ValueError, KeyError):
+            pass
+        box = self._box("calibration", 0)
+        try:
+            calibration = calibrate(self.setup_, box)
+        finally:
+            self._close(box)
+        write_atomic(path, json.dumps({"digest": self.digest, "calibration": calibration.to_json()}))
+        return calibration
+
+    # --- one submission -------------------------------------------------------------------
+    def _result_path(self, student: str) -> Path:
+        return self.cache / "results" / f"{safe_filename(student)}.json"
+
+    def _cached(self, student: str, key: str) -> Optional[dict]:
+        try:
+            saved = json.loads(self._result_path(student).read_text())
+        except (OSError, ValueError):
+            return None
+        return saved if saved.get("key") == key and saved.get("student") == student else None
+
+    def _save(self, result: dict) -> None:
+        write_atomic(self._result_path(result["student"]), json.dumps(result, indent=1))
+        write_atomic(Path(self.opts.feedback) / f"{safe_filename(result['student'])}.md",
+                     feedback_markdown(result))
+
+    def grade_one(self, student: str, source: Path, staged, slots: "queue.Queue") -> dict:
+        slot = slots.get()
+        box = None
+        started = time.monotonic()
+        try:
+            if self.stop.is_set():
+                raise _Stop()
+            box = self._box(staged.folder.parent.name, slot)
+            result = grade_submission(self.setup_, box, staged, scan(staged))
+            result["notes"] = staged.notes + [n for n in scan(staged).notes if n not in staged.notes] + \
+                result["notes"]
+            result.update(student=student, source=staged.source, status=_status(result))
+        except _Stop:
+            raise
+        except Exception as exc:  # one submission never stops the class
+            if self.stop.is_set():
+                raise _Stop() from exc
+            result = _ungradable(student, staged.source,
+                                 [f"internal grader error ({type(exc).__name__}: {exc}); this result "
+                                  f"is not cached, run `raftlab grade` again"], [], self.calibration)
+            result["error"] = traceback.format_exc()[-4000:]
+        finally:
+            if box is not None:
+                self._close(box)
+            slots.put(slot)
+        if self.stop.is_set():
+            raise _Stop()
+        result["seconds"] = round(time.monotonic() - started, 2)
+        return result
+
+    # --- the class ---------------------------------------------------------------------------
+    def run(self) -> int:
+        opts = self.opts
+        self.work = None
+        try:
+            self.setup()
+            self.calibration = self.calibrate()
+            self.setup_.calibration = self.calibration
+            for w in self.calibration.warnings:
+                self.log(f"raftlab grade: warning: {w}")
+            return self._grade_all()
+        finally:
+            for box in list(self.boxes):
+                box.kill()
+            if self.work is not None and not opts.keep_work:
+                shutil.rmtree(self.work, ignore_errors=True)
+            self._release_lock()
+
+    def _grade_all(self) -> int:
+        opts = self.opts
+        submissions = discover(opts.submissions)
+        self.students = [s for s, _ in submissions]
+        self.keys: dict = {}
+        todo = []
+        for i, (student, source) in enumerate(submissions):
+            staged = stage(student, source, self.work / f"sub{i:04d}" / "student")
+            key = hashlib.sha256(f"{self.digest}\n{staged.digest}".encode()).hexdigest()
+            self.keys[student] = key
+            cached = None if opts.force else self._cached(student, key)
+            if cached is not None:
+                self.results[student] = cached
+                self.counts["cached"] += 1
+                shutil.rmtree(self.work / f"sub{i:04d}", ignore_errors=True)
+            elif staged.problems:
+                result = _ungradable(student, staged.source, staged.problems, staged.notes, self.calibration)
+                result.update(key=key, digest=staged.digest)
+                self._save(result)
+                self.results[student] = result
+                self.counts["graded"] += 1
+            else:
+                todo.append((student, source, staged, key))
+        self._write_csv()
+        bar = _progress(len(submissions), len(submissions) - len(todo), opts.progress)
+        slots: queue.Queue = queue.Queue()
+        for slot in range(opts.jobs):
+            slots.put(slot)
+        pool = futures.ThreadPoolExecutor(max_workers=opts.jobs, thread_name_prefix="grade")
+        pending = {pool.submit(self.grade_one, student, source, staged, slots): (student, key)
+                   for student, source, staged, key in todo}
+        interrupted = False
+        previous = _on_sigterm()
+        try:
+            while pending:
+                done, _ = futures.wait(pending, timeout=0.5, return_when=futures.FIRST_COMPLETED)
+                for fut in done:
+                    student, key = pending.pop(fut)
+                    try:
+                        result = fut.result()
+                    except _Stop:
+                        continue
+                    result.update(key=key)
+                    if "error" not in result:
+                        self._save(result)
+                    else:
+                        write_atomic(Path(opts.feedback) / f"{safe_filename(student)}.md",
+                                     feedback_markdown(result))
+                    self.results[student] = result
+                    self.counts["graded"] += 1
+                    self._write_csv()
+                    bar.update(1)
+                    bar.set_postfix_str(f"{student}: {result['status']}", refresh=False)
+        except KeyboardInterrupt:
+            interrupted = True
+            self.stop.set()
+            for fut in pending:
+                fut.cancel()
+            for box in list(self.boxes):
+                box.kill()
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+            _restore_sigterm(previous)
+            bar.close()
+            self._write_csv()
+        for student, result in self._collect().items():
+            if "error" not in result:
+                write_atomic(Path(opts.feedback) / f"{safe_filename(student)}.md", feedback_markdown(result))
+        summary = self._summary()
+        if interrupted:
+            self.log(f"raftlab grade: interrupted; {summary}. Grades already written are kept: run the "
+                     f"same command again to grade the rest.")
+            return 130
+        self.log(f"raftlab grade: {summary}; wrote {opts.out} and {opts.feedback}/")
+        return 0
+
+    def _summary(self) -> str:
+        collected = self._collect()
+        statuses = [r["status"] for r in collected.values()]
+        left = len(self.students) - len(collected)
+        text = (f"{len(self.students)} submissions: {self.counts['graded']} graded now, "
+                f"{self.counts['cached']} unchanged since the last run, "
+                f"{statuses.count('problems')} with problems, {statuses.count('failed')} not gradable")
+        return text + (f", {left} not graded yet" if left else "")
+
+    def _collect(self) -> dict:
+        """Every grade there is for the current submissions: this run's, else the cached one
+        (the cache is the truth: Ctrl-C may land between writing a result and noting it)."""
+        out = {}
+        for student in self.students:
+            result = self.results.get(student)
+            if result is None and student in self.keys:
+                result = self._cached(student, self.keys[student])
+            if result is not None:
+                out[student] = result
+        return out
+
+    def _write_csv(self) -> None:
+        with self.lock:
+            rows = list(self._collect().values())
+            write_atomic(Path(self.opts.out), csv_text(rows, self.calibration))
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return b"raftlab" in f.read()
+    except OSError:
+        return True
+
+
+def _progress(total: int, initial: int, enabled: bool):
+    from tqdm import tqdm
+    return tqdm(total=total, initial=initial, desc="grading", unit="submission", file=sys.stderr,
+                disable=not enabled, dynamic_ncols=True)
+
+
+def _on_sigterm():
+    """SIGTERM stops the run like Ctrl-C (grades already written are kept)."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+
+    def handler(signum, frame):
+        raise KeyboardInterrupt()
+    return signal.signal(signal.SIGTERM, handler)
+
+
+def _restore_sigterm(previous) -> None:
+    if previous is not None and threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, previous)
+
+
+def grade_class(opts: GradeOptions, log=print) -> int:
+    """Grade every submission in ``opts.submissions``; returns the exit code."""
+    return ClassGrader(opts, log).run()
+
+
+# --- the command line -------------------------------------------------------------------------
+
+def _positive(kind):
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"{text!r} must be positive")
+        return value
+    return parse
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "grade", help="grade a whole class: a CSV gradebook and a feedback file per student",
+        description="Grade every submission (a folder or .zip holding a student's exercises/) in "
+                    "SUBMISSIONS: the instructor's exercise tests and checkpoint notebooks run against "
+                    "each student's rules, each submission in a box of its own. Re-running grades only "
+                    "what changed. Times are in seconds.")
+    p.add_argument("submissions", help="folder with one folder or .zip per student")
+    p.add_argument("--out", default="grades.csv", help="the gradebook to write (default: grades.csv)")
+    p.add_argument("--feedback", default="feedback", help="folder for one Markdown file per student")
+    p.add_argument("--jobs", type=_positive(int), default=os.cpu_count() or 1,
+                   help="submissions graded in parallel (default: the number of cores)")
+    p.add_argument("--force", action="store_true", help="grade again even what is unchanged")
+    p.add_argument("--tests", default="tests/exercises",
+                   help="the instructor's exercise tests (default: tests/exercises)")
+    p.add_argument("--notebooks", default="exercises/checkpoints",
+                   help="the instructor's graded notebooks (default: exercises/checkpoints)")
+    p.add_argument("--sanitize", default="tests/nbval_sanitize.cfg",
+                   help="nbval sanitize file (default: tests/nbval_sanitize.cfg, if present)")
+    p.add_argument("--cache", help="where results are kept between runs "
+                                   "(default: .raftlab-grade-cache next to --out)")
+    p.add_argument("--timeout", type=_positive(float), default=20.0,
+                   help="per test and per notebook cell (default 20)")
+    p.add_argument("--import-timeout", type=_positive(float), default=10.0,
+                   help="per file, when importing a submission's files (default 10)")
+    p.add_argument("--run-timeout", type=_positive(float), default=240.0,
+                   help="wall-clock limit of each run in a box (default 240)")
+    p.add_argument("--submission-timeout", type=_positive(float), default=600.0,
+                   help="wall-clock budget of one submission, all runs together (default 600)")
+    p.add_argument("--memory", type=_positive(int), default=2048, metavar="MB",
+                   help="address space per process (default 2048)")
+    p.add_argument("--nproc", type=_positive(int), default=256,
+                   help="processes+threads per box (default 256)")
+    p.add_argument("--max-file-size", type=_positive(int), default=64, metavar="MB",
+                   help="largest file (and output) a box may write (default 64)")
+    p.add_argument("--sandbox-uid", type=_positive(int), default=None, metavar="FROM",
+                   help=f"as root: the boxes run as uids FROM .. FROM+jobs-1, which no account may use "
+                        f"(default: the first free block from {DEFAULT_UID_BASE})")
+    p.add_argument("--same-user", action="store_true",
+                   help="run student code as your own user even as root (weaker: see the threat model)")
+    p.add_argument("--work-dir", help="where the boxes are made (default: the system's temp folder)")
+    p.add_argument("--keep-work", action="store_true", help="keep the boxes' folders (to debug the grader)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--check-entry", default="raftlab.cli:main", help=argparse.SUPPRESS)
+    p.set_defaults(func=handler)
+
+
+def options_from_args(args) -> GradeOptions:
+    sanitize = Path(args.sanitize) if args.sanitize else None
+    if sanitize is not None and not sanitize.is_file():
+        if args.sanitize != "tests/nbval_sanitize.cfg":
+            raise ValueError(f"no sanitize file at {args.sanitize}")
+        sanitize = None
+    notebooks = Path(args.notebooks) if args.notebooks else None
+    if notebooks is not None and not notebooks.is_dir() and args.notebooks != "exercises/checkpoints":
+        raise ValueError(f"no notebooks folder at {args.notebooks}")
+    if not Path(args.submissions).is_dir():
+        raise ValueError(f"no submissions folder at {args.submissions}")
+    if not Path(args.tests).is_dir():
+        raise ValueError(f"no exercise tests at {args.tests}: run from the raftlab repository, or pass --tests")
+    return GradeOptions(
+        submissions=Path(args.submissions), out=Path(args.out), feedback=Path(args.feedback),
+        tests=Path(args.tests), notebooks=notebooks, sanitize=sanitize,
+        cache=Path(args.cache) if args.cache else None, jobs=args.jobs, force=args.force,
+        test_timeout=args.timeout, import_timeout=args.import_timeout, run_timeout=args.run_timeout,
+        submission_timeout=args.submission_timeout, memory_mb=args.memory, nproc=args.nproc,
+        fsize_mb=args.max_file_size, sandbox_uid=args.sandbox_uid, same_user=args.same_user,
+        work_dir=Path(args.work_dir) if args.work_dir else None, keep_work=args.keep_work,
+        check_entry=args.check_entry, progress=not args.quiet)
+
+
+def handler(args) -> int:
+    try:
+        opts = options_from_args(args)
+    except ValueError as exc:
+        print(f"raftlab grade: error: {exc}", file=sys.stderr)
+        return 2
+    log = lambda text: print(text, file=sys.stderr)  # noqa: E731
+    try:
+        return grade_class(opts, log)
+    except CalibrationError as exc:
+        log(f"raftlab grade: error: {exc}")
+        return 1
+    except (SandboxSetupError, ValueError, PermissionError) as exc:
+        log(f"raftlab grade: error: {exc}")
+        return 2
+    except KeyboardInterrupt:
+        log("raftlab grade: interrupted")
+        return 130
+
+
+def main(argv=None) -> int:
+    """``python -m raftlab.grading.grade ...`` (the same as ``raftlab grade ...``)."""
+    parser = argparse.ArgumentParser(prog="raftlab")
+    register(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(["grade", *(sys.argv[1:] if argv is None else argv)])
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

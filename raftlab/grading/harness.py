@@ -1,0 +1,399 @@
+"""What the graded exercise tests use.
+
+* **The implementation under test.**  ``raftlab check`` names it in the
+  environment variable ``RAFTLAB_CHECK_IMPL`` (``reference``, a path, or a
+  module name); plain ``pytest`` leaves it unset, so the tests run against the
+  reference and stay green.  :func:`exercise_functions` returns the functions of
+  one exercise from it.  Unlike ``Simulation(impl=...)``, which falls back to the
+  reference for a function a module does not define, the grader treats a missing
+  function as unwritten: deleting a stub earns nothing.
+* **Unit nodes.**  :func:`make_node` builds one :class:`~raftlab.Node` in a given
+  state, with the rules under test, so a test can feed it a message and look at
+  what it did.  Its election timeouts come from a fixed list, so a test knows
+  what ``node.random_election_timeout()`` returns.
+* **Clusters.**  :func:`cluster` builds a :class:`~raftlab.Simulation` with the
+  rules under test and remembers it, so that when the test fails ``raftlab
+  check`` can save the run and ``raftlab.replay_failure`` can open it in the
+  Explorer.  :func:`deliver_all` and :func:`elect` script a story without letting
+  the clock move; :func:`fault_campaign` runs seeded random faults with the
+  safety checker on, then heals everything and checks the cluster recovers.
+* **Explanations.**  :func:`expect` fails a test with a sentence in Raft terms
+  (``n2 granted a vote to n3 in term 4 although n3's log is behind``); that
+  sentence is what the student sees in the score table.
+"""
+from __future__ import annotations
+
+import importlib.util
+import os
+from pathlib import Path
+from typing import Any, Callable, Iterable, Optional, Sequence
+
+from ..campaign import apply_fault, fault_schedule
+from ..config import Config
+from ..errors import ImplementationError
+from ..impl import REFERENCE, Rules, load_rules, resolve_impl_module
+from ..log import Log
+from ..messages import Entry, Message
+from ..node import Node, NodeConfig, Role
+from ..rules import EXERCISE_RULES
+from ..sim import Simulation
+from . import EXERCISES
+
+__all__ = ["IMPL_ENV", "RaftCheckFailed", "expect", "selected_impl", "resolve_impl", "find_exercises",
+           "exercise_functions", "rules_for", "load_problems", "make_node", "TimeoutDraws", "take_sent",
+           "describe", "terms", "cluster", "track", "tracked", "forget_tracked", "deliver_all", "elect",
+           "fault_campaign", "settled", "committed_text", "forget_modules"]
+
+#: The environment variable ``raftlab check`` sets to the implementation under test.
+IMPL_ENV = "RAFTLAB_CHECK_IMPL"
+
+
+class RaftCheckFailed(AssertionError):
+    """A graded test failed; the message says what went wrong in Raft terms."""
+
+
+def expect(condition: Any, explanation: str) -> None:
+    """Fail the test with ``explanation`` (a sentence in Raft terms) unless ``condition`` holds."""
+    if not condition:
+        raise RaftCheckFailed(explanation)
+
+
+# --- which implementation ------------------------------------------------------------------------
+
+def selected_impl() -> str:
+    """The implementation the tests run against: ``$RAFTLAB_CHECK_IMPL``, else the reference."""
+    return os.environ.get(IMPL_ENV) or REFERENCE
+
+
+def find_exercises(start: Optional[Path] = None) -> Optional[Path]:
+    """The student's ``exercises/`` folder: in ``start`` (default: the current
+    directory) or one of its parents, else beside the installed raftlab package."""
+    start = Path.cwd() if start is None else Path(start)
+    for folder in (start, *start.resolve().parents):
+        candidate = folder / "exercises"
+        if (candidate / "__init__.py").is_file():
+            return candidate.resolve()
+    beside = Path(__file__).resolve().parents[2] / "exercises"
+    return beside if (beside / "__init__.py").is_file() else None
+
+
+def resolve_impl(spec: Optional[str], start: Optional[Path] = None) -> str:
+    """``"reference"``, ``"exercises"`` (found by :func:`find_exercises`), a path
+    (made absolute) or an importable module name -> what ``RAFTLAB_CHECK_IMPL``
+    holds.  Raises :class:`~raftlab.ImplementationError` when there is no such thing."""
+    if spec in (None, "", REFERENCE):
+        return REFERENCE
+    if spec == "exercises":
+        found = find_exercises(start)
+        if found is None:
+            raise ImplementationError("there is no exercises/ folder here or in a parent folder; "
+                                      "run from the raftlab folder or pass --impl PATH")
+        return str(found)
+    path = Path(spec).expanduser()
+    if not path.is_absolute() and start is not None:
+        path = Path(start) / path
+    if path.exists():
+        if path.is_dir() and not (path / "__init__.py").is_file():
+            raise ImplementationError(f"{spec} is a folder without __init__.py: point --impl at a module "
+                                      f"(.py file) or at a package such as exercises/")
+        return str(path.resolve())
+    if spec.endswith(".py") or os.sep in spec:
+        raise ImplementationError(f"no implementation at {spec!r}: the file does not exist")
+    try:
+        found_spec = importlib.util.find_spec(spec)
+    except (ImportError, ValueError):
+        found_spec = None
+    if found_spec is None:
+        raise ImplementationError(f"no implementation {spec!r}: not a file, a folder or an importable module")
+    return spec
+
+
+_modules: dict[str, Any] = {}
+_problems: list[str] = []
+
+
+def load_problems() -> list[str]:
+    """Problems met while loading implementations in this process (for the score's error list)."""
+    return list(_problems)
+
+
+def _problem(text: str) -> None:
+    if text not in _problems:
+        _problems.append(text)
+
+
+def _import(impl: str) -> Any:
+    if impl not in _modules:
+        try:
+            _modules[impl] = resolve_impl_module(impl)
+        except ImplementationError as exc:
+            _modules[impl] = exc
+        except KeyboardInterrupt:
+            raise
+        except BaseException as exc:        # SystemExit and friends from a student's module
+            _modules[impl] = ImplementationError(f"could not load {impl}: {type(exc).__name__}: {exc}")
+    return _modules[impl]
+
+
+def _module_for(impl: str, number: int) -> Any:
+    """The module holding exercise ``number``: the whole implementation, or, if that
+    does not import (a syntax error in another exercise), the exercise's own file."""
+    module = _import(impl)
+    if not isinstance(module, ImplementationError):
+        return module
+    single = Path(impl) / f"{EXERCISES[number].module}.py"
+    if Path(impl).is_dir() and single.is_file():
+        alone = _import(str(single))
+        if not isinstance(alone, ImplementationError):
+            _problem(f"{module}; exercise {number} was loaded from {single.name} alone")
+            return alone
+    _problem(str(module))
+    return module
+
+
+def _unwritten(number: int, name: str, why: str) -> Callable:
+    def rule(*_args: Any, **_kwargs: Any) -> None:
+        raise NotImplementedError(f"Exercise {number}: {name} {why}")
+    rule.__name__ = name
+    return rule
+
+
+def _broken(error: ImplementationError, name: str) -> Callable:
+    def rule(*_args: Any, **_kwargs: Any) -> None:
+        raise ImplementationError(str(error))
+    rule.__name__ = name
+    return rule
+
+
+def exercise_functions(number: int, impl: Optional[str] = None) -> dict[str, Callable]:
+    """The functions of exercise ``number`` from ``impl`` (default: the selected
+    implementation), by rule name: ``{}`` for the reference.  A function the
+    module does not define raises ``NotImplementedError`` when called; if the
+    module cannot be loaded, every function raises the loading error."""
+    if number not in EXERCISE_RULES:
+        raise ValueError(f"there is no exercise {number!r}; exercises are {sorted(EXERCISE_RULES)}")
+    impl = selected_impl() if impl is None else impl
+    if impl == REFERENCE:
+        return {}
+    module = _module_for(impl, number)
+    functions = {}
+    for name in EXERCISE_RULES[number]:
+        if isinstance(module, ImplementationError):
+            functions[name] = _broken(module, name)
+            continue
+        fn = getattr(module, name, None)
+        if callable(fn):
+            functions[name] = fn
+        else:
+            where = EXERCISES[number].path
+            functions[name] = _unwritten(number, name, f"is missing from {impl} - see {where}")
+    return functions
+
+
+def rules_for(number: int, impl: Optional[str] = None) -> Rules:
+    """The whole rule namespace a node runs when exercise ``number`` is graded:
+    the reference, with that exercise's functions from the implementation."""
+    return load_rules(exercise_functions(number, impl))
+
+
+# --- unit nodes -----------------------------------------------------------------------------------
+
+#: The election timeouts a unit node draws, in order (then again from the start).
+DEFAULT_DRAWS = (173, 251, 162, 288, 205, 231, 196, 274)
+
+
+class TimeoutDraws:
+    """A node's election timeouts for unit tests: a fixed list, and a count of draws."""
+
+    def __init__(self, values: Sequence[int] = DEFAULT_DRAWS):
+        self.values = tuple(values)
+        self.count = 0
+
+    def __call__(self) -> int:
+        value = self.values[self.count % len(self.values)]
+        self.count += 1
+        return value
+
+    @property
+    def next(self) -> int:
+        """What the next draw will return."""
+        return self.values[self.count % len(self.values)]
+
+
+def make_node(rules: Any, node_id: str = "n1", *, nodes: int = 5, term: int = 0,
+              voted_for: Optional[str] = None, log: Iterable[int] = (), commit_index: int = 0,
+              role: Role = Role.FOLLOWER, leader_id: Optional[str] = None, now: int = 1000,
+              election_timeout: tuple[int, int] = (150, 300), heartbeat: int = 50,
+              draws: Sequence[int] = DEFAULT_DRAWS) -> Node:
+    """One server of an ``nodes``-server cluster (n1..nN), in the given state.
+
+    ``log`` lists the terms of its entries (``[1, 1, 2]``: index 1 and 2 in term 1,
+    index 3 in term 2); entry ``i`` holds the command ``put x=i``.  Its election
+    timer is running (due at now + 100 ms); a leader has nextIndex = last log
+    index + 1 and matchIndex = 0 for every follower (section 5.3).  The node's
+    draws are in ``node.draws`` (a :class:`TimeoutDraws`)."""
+    names = [f"n{i}" for i in range(1, nodes + 1)]
+    if node_id not in names:
+        raise ValueError(f"{node_id} is not in a cluster of {nodes}")
+    timeouts = TimeoutDraws(draws)
+    node = Node(node_id, names, NodeConfig(election_timeout=election_timeout, heartbeat=heartbeat),
+                rules, timeouts)
+    node.draws = timeouts
+    node.now = now
+    node.current_term = term
+    node.voted_for = voted_for
+    node.log = Log([Entry(t, ("put", "x", str(i))) for i, t in enumerate(log, 1)])
+    node.log.dirty_from = None
+    node.commit_index = node.last_applied = commit_index
+    node.election_deadline = now + 100
+    node.leader_id = leader_id
+    if role is Role.LEADER:
+        node.role = Role.LEADER
+        node.leader_id = node.id
+        node.next_index = {p: node.log.last_index + 1 for p in node.peers}
+        node.match_index = {p: 0 for p in node.peers}
+        node.election_deadline = None
+        node.heartbeat_deadline = now + heartbeat
+    elif role is Role.CANDIDATE:
+        node.role = Role.CANDIDATE
+        node.voted_for = node.id
+        node.votes_granted = {node.id}
+    elif role is not Role.FOLLOWER:
+        raise ValueError(f"make_node builds followers, candidates and leaders, not {role}")
+    return node
+
+
+def take_sent(node: Node, kind: Optional[type] = None) -> list[Message]:
+    """The messages ``node`` queued (of type ``kind``, if given); empties its outbox."""
+    sent = list(node.outbox)
+    node.outbox.clear()
+    return [m for m in sent if kind is None or isinstance(m, kind)]
+
+
+def terms(node: Node) -> list[int]:
+    """The terms of the entries in ``node``'s log, from index 1."""
+    return [node.log.term_at(i) for i in range(node.log.snapshot_index + 1, node.log.last_index + 1)]
+
+
+def _log_text(node: Node) -> str:
+    return "[" + " ".join(f"{i}/{t}" for i, t in enumerate(terms(node), node.log.snapshot_index + 1)) + "]"
+
+
+def describe(node: Node) -> str:
+    """``n1 (follower, term 3, voted for n2, log [1/1 2/1 3/2], commit 2)``."""
+    return (f"{node.id} ({node.role}, term {node.current_term}, voted for {node.voted_for or 'nobody'}, "
+            f"log {_log_text(node)}, commit {node.commit_index})")
+
+
+def sent_text(messages: Sequence[Message]) -> str:
+    return "; ".join(str(m) for m in messages) if messages else "nothing"
+
+
+# --- clusters -------------------------------------------------------------------------------------
+
+_tracked: list[Simulation] = []
+
+
+def track(sim: Simulation) -> Simulation:
+    """Remember ``sim``: if the test fails, ``raftlab check`` saves it for the Explorer."""
+    _tracked.append(sim)
+    return sim
+
+
+def tracked() -> list[Simulation]:
+    return list(_tracked)
+
+
+def forget_tracked() -> None:
+    _tracked.clear()
+
+
+def cluster(impl: Any, **config: Any) -> Simulation:
+    """A tracked simulation running ``impl`` (a dict of rule functions, as from
+    :func:`exercise_functions`), configured by ``config`` (fields of :class:`~raftlab.Config`)."""
+    return track(Simulation(Config(**config), impl=impl))
+
+
+def deliver_all(sim: Simulation, *kinds: str) -> int:
+    """Deliver every message in flight now (only those of ``kinds``, e.g.
+    ``"RequestVote"``, if given), and the messages that causes, until none is left.
+    The clock does not move, so no timer fires in the middle of a scripted story."""
+    count = 0
+    while True:
+        ready = [env for env in sim.in_flight() if not kinds or env.kind in kinds]
+        if not ready:
+            return count
+        sim.deliver(ready[0].id)
+        count += 1
+
+
+def elect(sim: Simulation, name: str) -> None:
+    """``name``'s election timer fires and the votes (only) are delivered."""
+    sim.timeout(name)
+    deliver_all(sim, "RequestVote", "RequestVoteReply")
+
+
+def committed_text(sim: Simulation, name: str) -> str:
+    node = sim.node(name)
+    return "[" + " ".join(f"{i}/{node.log.term_at(i)}" for i in range(1, node.commit_index + 1)
+                          if node.log.has(i)) + "]"
+
+
+def settled(sim: Simulation) -> bool:
+    """A live leader, every client request answered, and every live node holding
+    the leader's whole log, committed."""
+    leader = sim.leader()
+    if leader is None or any(op.completed is None for op in sim.operations):
+        return False
+    return all(n.crashed or (n.commit_index == leader.commit_index == leader.log.last_index
+                             and n.log.last_index == leader.log.last_index)
+               for n in sim.nodes.values())
+
+
+def _unsettled_text(sim: Simulation) -> str:
+    leader = sim.leader()
+    pending = [str(op) for op in sim.operations if op.completed is None]
+    nodes = ", ".join(f"{n.id} term {n.current_term} {n.role} commit {n.commit_index}/{n.log.last_index}"
+                      for n in sim.nodes.values())
+    text = f"leader {leader.id + ' (term ' + str(leader.current_term) + ')' if leader else 'none'}; {nodes}"
+    if pending:
+        text += f"; unanswered: {', '.join(pending[:3])}" + (" ..." if len(pending) > 3 else "")
+    return text
+
+
+def fault_campaign(impl: Any, seeds: Iterable[int], *, nodes: int = 5, duration: int = 5000,
+                   settle: int = 5000, **config: Any) -> list[Simulation]:
+    """For each seed: a cluster running ``impl`` under a seeded schedule of crashes,
+    restarts, partitions and client requests (:func:`raftlab.campaign.fault_schedule`),
+    on a network that also loses, duplicates and delays messages, with every safety
+    property checked after every step.  At 80% of ``duration`` the network heals
+    and every node restarts; then one more request is sent, and within ``settle`` ms
+    the cluster must agree again: a leader, every client request answered, every
+    node holding the leader's log, committed, and every answered request in it."""
+    settings = dict(drop=0.05, duplicate=0.05, delay=(5, 30), history=200)
+    settings.update(config)
+    sims = []
+    for seed in seeds:
+        sim = cluster(impl, nodes=nodes, seed=seed, **settings)
+        for fault in fault_schedule(seed, nodes, duration):
+            if fault[0] > sim.now:
+                sim.advance(fault[0] - sim.now)
+            apply_fault(sim, fault)
+        sim.advance(max(0, duration - sim.now))
+        sim.client_request(("put", "done", str(seed)))
+        ok = sim.run_until(settled, within=settle)
+        expect(ok, f"fault campaign seed {seed}: {settle} ms after the network healed and every node "
+                   f"restarted (t={duration}), the cluster has not recovered: {_unsettled_text(sim)}")
+        leader = sim.leader()
+        done = {(e.client_id, e.seq) for e in sim.committed(leader.id)}
+        lost = [op for op in sim.operations if (op.client, op.seq) not in done]
+        expect(not lost, f"fault campaign seed {seed}: the client was told {lost[0]} succeeded, but the "
+                         f"command is not in the committed log of leader {leader.id}" if lost else "")
+        sims.append(sim)
+    return sims
+
+
+def forget_modules() -> None:
+    """Forget loaded implementations, so the next use reads the files again."""
+    _modules.clear()
+    _problems.clear()

@@ -1,0 +1,35 @@
+"""The Jupyter kernel the grader runs checkpoint notebooks in (``-f CONNECTION_FILE``).
+
+It is ipykernel, plus the integrity guard: the engine's modules are fingerprinted
+before the first cell runs, and after every cell the guard looks again.  If a
+submission replaced part of the engine (say ``raftlab.impl.load_rules``, to run the
+reference rules instead of its own), every later cell prints a line saying so on
+stderr; the check cells' outputs then differ from the reference outputs, so they
+earn nothing.  The grader reads results from nbval, never from this kernel.
+"""
+from __future__ import annotations
+
+import sys
+
+from . import sandbox_guard as guard
+
+__all__ = ["main"]
+
+
+def _after_cell(result=None) -> None:
+    for text, where in guard.record("after a notebook cell"):
+        print(f"raftlab grader: the engine was changed while the notebook ran: {text}",
+              file=sys.stderr)
+
+
+def main() -> None:
+    guard.take_snapshot(guard.ENGINE_MODULES, with_builtins=False)
+    from ipykernel.kernelapp import IPKernelApp
+    app = IPKernelApp.instance()
+    app.initialize(sys.argv[1:])
+    app.shell.events.register("post_run_cell", _after_cell)
+    app.start()
+
+
+if __name__ == "__main__":
+    main()
