@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import re
 import shlex
 import sys
@@ -130,13 +131,19 @@ def _config_from_args(args) -> Config:
             changes[field] = value
     if args.no_safety_checks:
         changes["check_safety"] = False
-    return Config.preset(args.preset, **changes, history=200)
+    # the CLI prints every 100 ms of simulated time: keep enough events for any 100 ms
+    return Config.preset(args.preset, **changes, history=50_000)
 
 
 def _print_events(sim, level: str, start: int) -> int:
-    events = list(sim.trace)
-    for ev in events:
-        if ev.step >= start and (level == "debug" or ev.level == "info"):
+    """Print the events from step ``start`` on; return the next step to print from."""
+    fresh = []
+    for ev in reversed(sim.trace):
+        if ev.step < start:
+            break
+        fresh.append(ev)
+    for ev in reversed(fresh):
+        if level == "debug" or ev.level == "info":
             print(ev)
     return sim.steps + 1
 
@@ -248,6 +255,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:            # e.g. `raftlab simulate | head`
+        sys.stdout = open(os.devnull, "w")
+        return 0
 
 
 if __name__ == "__main__":

@@ -41,8 +41,9 @@ class Config:
         return super().__new__(cls)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "election_timeout", tuple(self.election_timeout))
-        object.__setattr__(self, "delay", tuple(self.delay))
+        for name in ("election_timeout", "delay"):      # a JSON list becomes a tuple
+            if isinstance(getattr(self, name), list):
+                object.__setattr__(self, name, tuple(getattr(self, name)))
         self.validate()
 
     def validate(self) -> None:
@@ -123,7 +124,7 @@ def _pair(name: str, value) -> tuple[int, int]:
 PRESETS: dict[str, dict] = {
     "teaching": {},
     "seed": dict(nodes=5, election_timeout=(30, 60), heartbeat=10, delay=(0, 15), drop=1 / 3,
-                 pre_vote=True, snapshot_every=100, request_interval=20),
+                 pre_vote=True, snapshot_every=100, request_interval=20, clients=10),
     "lossy": dict(drop=0.1, duplicate=0.05, delay=(5, 40)),
     "paper-9.3": dict(nodes=5, election_timeout=(150, 300), heartbeat=50, delay=(5, 15)),
 }
