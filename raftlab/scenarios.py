@@ -85,30 +85,34 @@ def partitioned_leader(seed: int = 0, nodes: int = 5, request: Optional[str] = "
     """A leader is cut off with a minority; the majority elects a new leader (sections 5.2, 5.4).
 
     The cluster elects a leader and commits its no-op.  Then the network splits
-    so that the leader and one follower are on the small side.  A client sends
-    ``request`` to the old leader: it appends the entry but can never commit it,
-    because it cannot reach a majority.  Meanwhile the majority side times out and
-    elects a new leader in a higher term.  The function returns once the new
-    leader exists: there are now two nodes that believe they lead, in different
-    terms (Election Safety allows that: at most one leader *per term*).
+    so that the leader is on the small side (with 5 nodes: it and one follower).
+    A client sends ``request`` to the old leader: it appends the entry but can
+    never commit it, because it cannot reach a majority.  Meanwhile the majority
+    side times out and elects a new leader in a higher term.  The function
+    returns once the new leader exists: there are now two nodes that believe they
+    lead, in different terms (Election Safety allows that: at most one leader
+    *per term*).
 
     Heal the network and run on to see the old leader step down and its
     uncommitted entry overwritten.
     """
     sim = Simulation(nodes=nodes, seed=seed)
     old = _require(sim.run_until_leader(within=5_000), "no first leader")
-    sim.run_until(lambda s: all(n.commit_index >= 1 for n in s.nodes.values()), within=1_000)
+    _require(sim.run_until(lambda s: all(n.commit_index >= 1 for n in s.nodes.values()), within=1_000),
+             "the first leader's no-op did not commit")
     others = [name for name in sim.names if name != old.id]
     minority = [old.id] + others[:(nodes - 1) // 2 - 1]     # the largest minority
     sim.partition(minority)
     if request is not None:
         sim.client_request(request, node=old.id)
-    sim.run_until(lambda s: s.leader() is not None and s.leader().id not in minority, within=10_000)
+    _require(sim.run_until(lambda s: s.leader() is not None and s.leader().id not in minority,
+                           within=10_000),
+             "the majority elected no leader")
     return sim
 
 
 def _require(value: Any, what: str) -> Any:
-    if value is None:
+    if not value:
         raise OperatorError(f"scenario could not proceed: {what} (try another seed)")
     return value
 

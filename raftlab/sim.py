@@ -495,8 +495,19 @@ class Simulation:
     def to_json(self) -> dict:
         """The run as data: seed and config, the implementation, the actions, where it stands."""
         return {"raftlab": FORMAT_VERSION, "config": self.initial_config.to_dict(),
-                "impl": self.impl if isinstance(self.impl, (str, type(None))) else repr(self.impl),
+                "impl": self._impl_name(),
                 "actions": self.actions, "steps": self.steps, "time": self.now}
+
+    def _impl_name(self) -> Union[str, dict, None]:
+        """How the run's rules are named in a saved run: a module name or path as given,
+        else ``{"custom": ...}`` (rules given as a dict or module object must be passed
+        again, as ``impl=``, to replay)."""
+        impl = self.impl
+        if impl is None or isinstance(impl, str):
+            return impl
+        if isinstance(impl, dict):
+            return {"custom": "rules given as a dict: " + ", ".join(sorted(impl))}
+        return {"custom": f"rules from module {getattr(impl, '__name__', type(impl).__name__)}"}
 
     def save(self, path: Union[str, Path]) -> Path:
         path = Path(path)
@@ -518,7 +529,11 @@ class Simulation:
             actions, steps, time = data["actions"], data["steps"], data["time"]
         except (KeyError, TypeError) as exc:
             raise ConfigError(f"not a raftlab run: missing or bad field {exc}") from None
-        impl = impl if impl is not None else data.get("impl")
+        if impl is None:
+            impl = data.get("impl")
+            if isinstance(impl, dict):
+                raise ConfigError(f"this run used custom rules ({impl.get('custom', '?')}): "
+                                  f"pass the same rules as impl= to replay it")
         sim = cls(config, impl=impl)
         target = steps if until_step is None else until_step
         sim._replay([a for a in actions if a[0] < target or (until_step is None and a[0] == target)],
@@ -747,7 +762,10 @@ class Simulation:
             for c in self.clients.values():
                 if c.pending is None:
                     return c
-            cid = f"c{len(self.clients) + 1}"
+            k = 1
+            while f"c{k}" in self.clients:
+                k += 1
+            cid = f"c{k}"
         c = self.clients.get(cid)
         if c is None:
             c = self.clients[cid] = _Client(cid)

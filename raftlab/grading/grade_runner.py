@@ -40,6 +40,8 @@ __all__ = ["GraderSetup", "Calibration", "CalibrationError", "SubmissionGrader",
            "calibrate", "KERNEL_NAME"]
 
 KERNEL_NAME = "raftlab-grader"
+#: The instructor's notebooks one after the other, to run in one kernel (see _merge_notebooks).
+MERGED = "raftlab-grader-all-checkpoints.ipynb"
 _MAX_JSON = 16 << 20
 _TEXT_CAP = 2000
 
@@ -83,13 +85,15 @@ class Calibration:
     exercises: list      #: [{"number", "title", "max", "tests": [{"name", "max"}]}]
     notebooks: list      #: [{"name", "max", "cells": [{"cell", "points", "head"}]}]
     warnings: list = field(default_factory=list)
+    merged: bool = False  #: the notebooks pass for the reference when run one after the other in one kernel
 
     def to_json(self) -> dict:
-        return {"exercises": self.exercises, "notebooks": self.notebooks, "warnings": self.warnings}
+        return {"exercises": self.exercises, "notebooks": self.notebooks, "warnings": self.warnings,
+                "merged": self.merged}
 
     @classmethod
     def from_json(cls, data: dict) -> "Calibration":
-        return cls(data["exercises"], data["notebooks"], data.get("warnings", []))
+        return cls(data["exercises"], data["notebooks"], data.get("warnings", []), data.get("merged", False))
 
     @property
     def numbers(self) -> list:
@@ -140,6 +144,8 @@ class SubmissionGrader:
         self.nbdir.mkdir()
         for nb in self.setup.notebooks:
             shutil.copyfile(nb, self.nbdir / Path(nb).name)
+        if len(self.setup.notebooks) > 1:
+            _merge_notebooks(self.setup.notebooks, self.nbdir / MERGED)
         Sandbox.seal(self.nbdir)             # read-only, like the working directory of every run
         if self.student.exists():
             Sandbox.seal(self.student)
@@ -322,8 +328,11 @@ class SubmissionGrader:
         return out
 
     # --- 3. notebooks -------------------------------------------------------------------
-    def notebooks(self, wrapper: Path, names: list) -> tuple:
-        """Run nbval on ``names``: ({notebook: {cell: (passed, message)}}, finished names, problems)."""
+    def notebooks(self, wrapper: Path, names: list, covers: Optional[list] = None) -> tuple:
+        """Run nbval on the notebook files ``names`` (which hold the cells of the notebooks
+        ``covers``; by default the same): ({notebook: {cell: (passed, message)}}, the notebooks
+        finished, problems)."""
+        covers = list(names if covers is None else covers)
         wall = self._remaining()
         if wall <= 5:
             return {}, set(), ["the checkpoint notebooks were not run: the grader's time for this "
@@ -364,11 +373,11 @@ class SubmissionGrader:
             elif kind == "done":
                 if current is not None:
                     finished.add(current)
-                finished.update(names)
+                finished.update(covers)
         problems = []
-        if finished != set(names):
+        if not finished >= set(covers):
             problems.append(f"the checkpoint notebooks' run {run.describe_end()} before it finished "
-                            f"{', '.join(sorted(set(names) - finished))}")
+                            f"{', '.join(sorted(set(covers) - finished))}")
         return cells, finished, problems
 
     # --- the plan ---------------------------------------------------------------------------
@@ -440,6 +449,13 @@ class SubmissionGrader:
         return _exercise(cal, _zero_tests(cal, "; ".join(run["problems"])), ["scored 0: " + run["problems"][0]])
 
     def _grade_notebooks(self, spec_all: dict, runnable: bool) -> list:
+        """Each check cell that prints what the reference printed earns its points.
+
+        When the calibration showed it safe, the notebooks first run one after the other in
+        one kernel (one kernel start instead of one per notebook); a notebook that loses any
+        point there runs again alone, in a kernel of its own, and that run decides -- so no
+        student loses a point to the shared kernel.  Otherwise each notebook has its own kernel
+        from the start, and only those a stopped run did not finish are run again."""
         cal = self.setup.calibration
         names = [nb["name"] for nb in cal.notebooks]
         cells: dict = {}
@@ -447,18 +463,27 @@ class SubmissionGrader:
         if names and runnable:
             wrapper = self._write_wrapper("notebooks", spec_all)
             self._seal_grader()
-            got, finished, run_problems = self.notebooks(wrapper, names)
+            merged = cal.merged and len(names) > 1 and (self.nbdir / MERGED).exists()
+            got, finished, run_problems = self.notebooks(wrapper, [MERGED] if merged else names, names)
             cells.update(got)
-            unfinished = [n for n in names if n not in finished]
-            if unfinished and len(names) > 1:
+            batch = names
+            if merged:
+                # each notebook that lost a point runs again in a kernel of its own, and that counts
+                batch = [n for n in names if not _all_passed(cal, n, cells.get(n, {}))]
+                if batch:
+                    got, finished, run_problems = self.notebooks(wrapper, batch)
+                    for n in batch:
+                        cells[n] = got.get(n, {})
+            unfinished = [n for n in batch if n not in finished]
+            if len(batch) == 1 and unfinished:
+                problems[batch[0]] = run_problems
+            elif unfinished:
                 for p in run_problems:
                     self._add(self.problems, p + "; the unfinished notebooks were run again one by one")
                 for name in unfinished:
-                    again, done, again_problems = self.notebooks(wrapper, [name])
-                    cells[name] = again.get(name, cells.get(name, {}))
-                    problems[name] = again_problems
-            elif unfinished:
-                problems[names[0]] = run_problems
+                    alone, _, alone_problems = self.notebooks(wrapper, [name])
+                    cells[name] = alone.get(name, {})
+                    problems[name] = alone_problems
         elif names:
             for name in names:
                 problems[name] = ["not run: no file of yours could be imported"]
@@ -480,6 +505,33 @@ class SubmissionGrader:
         return {"exercises": ex_list, "notebooks": notebooks, "total": round(total, 3),
                 "max": round(maximum, 3), "problems": self.problems, "notes": self.notes,
                 "timings": self.timings}
+
+
+def _all_passed(cal: Calibration, name: str, cells: dict) -> bool:
+    nb = next(n for n in cal.notebooks if n["name"] == name)
+    return all(cells.get(c["cell"], (False, ""))[0] for c in nb["cells"])
+
+
+def _merge_notebooks(paths: list, target: Path) -> None:
+    """One notebook holding the code cells of ``paths`` in order, each tagged with where it came
+    from (the nbval plugin reports it under that name and number), and ``%reset -f`` between
+    notebooks so that none sees another's variables."""
+    import nbformat
+    merged = nbformat.v4.new_notebook()
+    for path in paths:
+        nb = nbformat.read(str(path), as_version=4)
+        if merged.cells:
+            reset = nbformat.v4.new_code_cell("%reset -f")
+            reset.metadata["raftlab_grader"] = {"reset": True}
+            merged.cells.append(reset)
+        number = 0
+        for cell in nb.cells:
+            if cell.cell_type != "code":
+                continue
+            cell.metadata["raftlab_grader"] = {"notebook": Path(path).name, "cell": number}
+            merged.cells.append(cell)
+            number += 1
+    nbformat.write(merged, str(target))
 
 
 def _timed_out(text: str) -> bool:
@@ -577,11 +629,20 @@ def calibrate(setup: GraderSetup, box: Sandbox) -> Calibration:
     exercises.sort(key=lambda e: e["number"])
     notebooks, warnings = [], []
     names = [Path(nb).name for nb in setup.notebooks]
+    merged = False
     if names:
         wrapper = grader._write_wrapper("reference_notebooks", spec)
         grader._seal_grader()
-        cells, finished, problems = grader.notebooks(wrapper, names)
-        failures += problems
+        if len(names) > 1:
+            cells, _, problems = grader.notebooks(wrapper, [MERGED], names)
+            merged = not problems and _reference_passes(grader.listing, cells, names)
+            if not merged:
+                warnings.append("the checkpoint notebooks do not all pass for the reference when run one "
+                                "after the other in one kernel, so each gets a kernel of its own (slower)")
+        if not merged:
+            grader.listing.clear()
+            cells, _, problems = grader.notebooks(wrapper, names)
+            failures += problems
         listing = grader.listing
         for name in names:
             check_cells = [c for c in listing.get(name, []) if c["check"]]
@@ -602,4 +663,12 @@ def calibrate(setup: GraderSetup, box: Sandbox) -> Calibration:
         raise CalibrationError("the reference rules did not score full marks in the grader's box, so "
                                "its tests or notebooks cannot grade anyone fairly:\n  "
                                + "\n  ".join(failures[:20]))
-    return Calibration(exercises, notebooks, warnings)
+    return Calibration(exercises, notebooks, warnings, merged and len(notebooks) > 1)
+
+
+def _reference_passes(listing: dict, cells: dict, names: list) -> bool:
+    for name in names:
+        for c in listing.get(name, []):
+            if c["check"] and not cells.get(name, {}).get(c["cell"], (False, ""))[0]:
+                return False
+    return True

@@ -35,7 +35,7 @@ import pluggy
 from builtins import (dict, getattr, id, isinstance, len, list, print, set, str, tuple,  # noqa: A004
                       type, vars)
 
-__all__ = ["ENGINE_MODULES", "TEST_FRAMEWORK_MODULES", "take_snapshot", "findings", "write_verdict"]
+__all__ = ["ENGINE_MODULES", "KERNEL_MODULES", "TEST_FRAMEWORK_MODULES", "take_snapshot", "findings", "write_verdict"]
 
 #: The engine, and what picks the student's functions and scores them: what the exercise
 #: tests and the checkpoint notebooks rely on.
@@ -45,6 +45,9 @@ ENGINE_MODULES = ("raftlab", "raftlab.rules", "raftlab.impl", "raftlab.node", "r
                   "raftlab.grading", "raftlab.grading.harness", "raftlab.grading.plugin",
                   "raftlab.grading.checkpoint", "raftlab.grading.sandbox_impl",
                   "raftlab.grading.sandbox_guard")
+
+#: What the guard watches in a notebook kernel (the pytest plugin has no business there).
+KERNEL_MODULES = tuple(m for m in ENGINE_MODULES if m != "raftlab.grading.plugin")
 
 #: The environment variable naming the file each guarded process appends its verdict to.
 VERDICT_ENV = "RAFTLAB_GRADER_VERDICT"

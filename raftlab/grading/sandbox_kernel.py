@@ -23,7 +23,9 @@ def _after_cell(result=None) -> None:
 
 
 def main() -> None:
-    guard.take_snapshot(guard.ENGINE_MODULES, with_builtins=False)
+    # No debugger in a grading kernel (ipykernel works without debugpy, and starts faster).
+    sys.modules.setdefault("debugpy", None)
+    guard.take_snapshot(guard.KERNEL_MODULES, with_builtins=False)
     from ipykernel.kernelapp import IPKernelApp
     app = IPKernelApp.instance()
     app.initialize(sys.argv[1:])

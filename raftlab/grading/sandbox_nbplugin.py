@@ -53,7 +53,17 @@ def _emit(**event) -> None:
 
 
 def _is_cell(item) -> bool:
-    return hasattr(item, "cell_num") and hasattr(item, "cell") and hasattr(item, "options")
+    return (hasattr(item, "cell_num") and hasattr(item, "cell") and hasattr(item, "options")
+            and not item.cell.get("metadata", {}).get("raftlab_grader", {}).get("reset"))
+
+
+def _origin(item) -> tuple:
+    """(notebook, cell number) the cell comes from: in the grader's merged notebook, the one
+    its metadata names; otherwise its own."""
+    tag = item.cell.get("metadata", {}).get("raftlab_grader", {})
+    if isinstance(tag.get("notebook"), str) and isinstance(tag.get("cell"), int):
+        return tag["notebook"], tag["cell"]
+    return item.path.name, item.cell_num
 
 
 def _head(source: str) -> str:
@@ -101,9 +111,10 @@ def pytest_collection_finish(session) -> None:
     for item in session.items:
         if not _is_cell(item):
             continue
-        cells = notebooks.setdefault(item.path.name, [])
+        name, number = _origin(item)
+        cells = notebooks.setdefault(name, [])
         check = bool(item.options.get("check")) and not item.options.get("skip")
-        cells.append({"cell": item.cell_num, "check": check,
+        cells.append({"cell": number, "check": check,
                       "points": cell_points(item.cell) if check else 0.0,
                       "unrun": item.cell.get("execution_count") is None,
                       "head": _head(item.cell.get("source", ""))})
@@ -127,8 +138,8 @@ def pytest_runtest_makereport(item, call):
                 printed = _printed(getattr(item, "test_outputs", None))
                 if printed:
                     message += "\n\nThis run of the cell printed:\n" + printed
-            _emit(event="cell", notebook=item.path.name, cell=item.cell_num, passed=passed,
-                  message=message)
+            name, number = _origin(item)
+            _emit(event="cell", notebook=name, cell=number, passed=passed, message=message)
     return report
 
 

@@ -1,0 +1,141 @@
+"""The ``raftlab`` command, run as a real subprocess the way a student runs it.
+
+Reference: the CLI's contract (raftlab/cli.py): exit 0 on success, 1 when a safety
+property broke (printing the property and a command that replays the run), 2 on bad
+arguments with a one-line reason; ``--save`` writes the run and ``raftlab replay``
+reproduces it.  The buggy implementation used here (tests/engine/data/buggy_commit.py)
+commits without a majority, which breaks Leader Completeness (Figure 3, section 5.4)
+as soon as a leader that committed alone is replaced.
+"""
+import re
+import shlex
+from pathlib import Path
+
+import pytest
+
+from .helpers import raftlab
+
+BUGGY = Path(__file__).parent / "data" / "buggy_commit.py"
+
+
+def summary(stdout: str) -> str:
+    """The summary block at the end of a run's output."""
+    block = stdout[stdout.index("summary after"):]
+    return "\n".join(line for line in block.splitlines() if "saved the run" not in line)
+
+
+@pytest.fixture(scope="module")
+def default_run():
+    return raftlab("simulate")
+
+
+def test_default_run_prints_the_summary(default_run):
+    r = default_run
+    assert r.returncode == 0, r.stderr
+    assert r.stderr == ""
+    assert r.stdout.startswith("raftlab: 5 nodes, seed 1, 10000 ms, drop 0.33")
+    s = summary(r.stdout)
+    assert s.startswith("summary after 10000 ms") and "leader: n" in s
+    assert len([line for line in s.splitlines() if line.startswith("  n")]) == 5
+    assert "client requests:" in s
+
+
+def test_the_same_command_prints_the_same_run(default_run):
+    assert raftlab("simulate").stdout == default_run.stdout
+
+
+@pytest.mark.parametrize("args, header", [
+    (["--duration", "1.5s", "--delay", "5-50", "--drop", "1/3", "--no-pre-vote", "--nodes", "3",
+      "--seed", "4", "--election-timeout", "150-300", "--heartbeat", "50"],
+     "raftlab: 3 nodes, seed 4, 1500 ms, drop 0.33, duplicate 0.00, delay 5-50 ms, election timeout "
+     "150-300 ms, heartbeat 50 ms, pre-vote off, rules: reference"),
+    (["--duration", "700ms", "--drop", "10%", "--duplicate", "0.05", "--pre-vote", "--delay", "20"],
+     "raftlab: 5 nodes, seed 1, 700 ms, drop 0.10, duplicate 0.05, delay 20-20 ms, election timeout "
+     "30-60 ms, heartbeat 10 ms, pre-vote on, rules: reference"),
+])
+def test_options(args, header):
+    r = raftlab("simulate", *args, "--log-level", "warning")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines()[0] == header
+    nodes = int(header.split()[1])
+    duration = header.split(", ")[2]
+    s = summary(r.stdout)
+    assert s.startswith(f"summary after {duration} ")
+    assert len([line for line in s.splitlines() if re.match(r"  n\d+: ", line)]) == nodes
+
+
+def test_snapshot_every():
+    r = raftlab("simulate", "--snapshot-every", "50", "--duration", "10s")
+    assert r.returncode == 0, r.stderr
+    assert "took a snapshot up to index 50" in r.stdout and "summary after 10000 ms" in r.stdout
+    default = raftlab("simulate")
+    assert "took a snapshot up to index 50" not in default.stdout    # the seed preset snapshots every 100
+    assert "took a snapshot up to index 100" in default.stdout
+
+
+def test_log_levels():
+    debug = raftlab("simulate", "--duration", "1s", "--log-level", "debug").stdout
+    info = raftlab("simulate", "--duration", "1s", "--log-level", "info").stdout
+    warning = raftlab("simulate", "--duration", "1s", "--log-level", "warning").stdout
+    message = re.compile(r"^t=\d+ +n\d->n\d (AppendEntries|RequestVote)", re.M)
+    lost = re.compile(r"^t=\d+ +n\d->n\d .* lost: lost by the network$", re.M)
+    # debug: every message between servers, and the ones the network lost
+    assert message.search(debug) and lost.search(debug)
+    # info: elections, leaders, commits, clients; no messages between servers
+    for text in ("became candidate", "became leader at term", "committed up to index", "c1 sent #1"):
+        assert text in info and text in debug
+    assert not message.search(info) and not lost.search(info)
+    # warning: the summary only
+    assert "became leader" not in warning and "summary after 1000 ms" in warning
+    assert summary(debug) == summary(info) == summary(warning)
+
+
+def test_a_buggy_implementation_exits_1_with_the_property_and_a_replay_command(tmp_path):
+    args = ["simulate", "--impl", BUGGY, "--no-pre-vote", "--drop", "0.5", "--log-level", "warning"]
+    r = raftlab(*args, cwd=tmp_path)
+    assert r.returncode == 1
+    err = r.stderr.strip().splitlines()
+    assert err[0].startswith("SAFETY VIOLATION: Leader Completeness: ")
+    assert "became leader of term" in err[0] and "lacks committed entry" in err[0]
+    assert err[1].startswith("replay: raftlab simulate ")
+    assert "summary after" in r.stdout                  # the state where it stopped
+    # the printed command replays the same violation
+    replay = shlex.split(err[1][len("replay: "):])
+    assert replay[0] == "raftlab"
+    again = raftlab(*replay[1:], cwd=tmp_path)
+    assert again.returncode == 1 and again.stderr == r.stderr and again.stdout == r.stdout
+
+
+def test_the_reference_rules_pass_where_the_buggy_ones_fail():
+    r = raftlab("simulate", "--no-pre-vote", "--drop", "0.5", "--log-level", "warning")
+    assert r.returncode == 0 and r.stderr == ""
+
+
+def test_save_then_replay_reproduces_the_summary(tmp_path):
+    run = tmp_path / "run.json"
+    r = raftlab("simulate", "--duration", "3s", "--delay", "5-50", "--save", run)
+    assert r.returncode == 0, r.stderr
+    assert f"saved the run to {run}" in r.stdout and run.exists()
+    replayed = raftlab("replay", run)
+    assert replayed.returncode == 0, replayed.stderr
+    assert summary(replayed.stdout) == summary(r.stdout)
+    until = raftlab("replay", run, "--until-step", "100", "--log-level", "warning")
+    assert until.returncode == 0 and "(100 events)" in until.stdout
+
+
+def test_replaying_a_saved_violation_shows_it_again(tmp_path):
+    run = tmp_path / "bad.json"
+    raftlab("simulate", "--impl", BUGGY, "--no-pre-vote", "--drop", "0.5", "--log-level", "warning",
+            "--save", run)
+    r = raftlab("replay", run)
+    assert r.returncode == 1
+    assert r.stderr.startswith("Leader Completeness violated: ")
+
+
+def test_replay_prints_the_same_events_as_the_run(tmp_path):
+    run = tmp_path / "run.json"
+    original = raftlab("simulate", "--duration", "3s", "--save", run).stdout
+    replayed = raftlab("replay", run).stdout
+    events = [line for line in original.splitlines() if line.startswith("t=")]
+    assert len(events) > 100
+    assert [line for line in replayed.splitlines() if line.startswith("t=")] == events
