@@ -114,8 +114,8 @@ def replay(sim: Simulation, tape: Tape, *, to_step: Optional[int] = None, to_tim
         if action is not None and action[0] <= sim.steps:
             if to_time is not None and action[1] > to_time:
                 return
-            if to_step is not None and sim.steps >= to_step:
-                return          # an action taken at this step belongs to the next Step
+            if to_step is not None and sim.steps >= to_step and action[2] in ("deliver", "timeout"):
+                return          # an action that is itself a step belongs to the next Step
             _apply(sim, action)
             continue
         if sim.steps >= tape.steps or (to_step is not None and sim.steps >= to_step):
