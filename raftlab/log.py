@@ -54,17 +54,19 @@ class Log:
         """The term of the entry at ``index``; 0 for index 0; the snapshot's term at
         ``snapshot_index``; ``None`` if the log has no such entry (past the end,
         or compacted away)."""
-        if index == self.snapshot_index:
+        offset = index - self.snapshot_index - 1
+        if offset == -1:
             return self.snapshot_term
-        if self.snapshot_index < index <= self.last_index:
-            return self.entries[index - self.snapshot_index - 1].term
+        if 0 <= offset < len(self.entries):
+            return self.entries[offset].term
         return None
 
     def entry(self, index: int) -> Entry:
-        if not self.has(index):
+        offset = index - self.snapshot_index - 1
+        if not 0 <= offset < len(self.entries):
             raise LogError(f"the log has no entry at index {index} "
                            f"(it holds {self.snapshot_index + 1}..{self.last_index})")
-        return self.entries[index - self.snapshot_index - 1]
+        return self.entries[offset]
 
     def __getitem__(self, index: int) -> Entry:
         return self.entry(index)
