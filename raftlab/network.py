@@ -14,7 +14,6 @@ partition or a cut link (checked when it is sent and again when it arrives).
 from __future__ import annotations
 
 import random
-from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Iterable, Optional
 
@@ -87,7 +86,7 @@ class Network:
         self.cut: set[tuple[str, str]] = set()           # one-way cut links (src, dst)
         self._streams: dict[tuple[str, str], _LinkStream] = {}
         self._next_id = 1
-        self.fates: OrderedDict[int, str] = OrderedDict()
+        self.fates: dict[int, tuple] = {}
         self.sent = self.delivered = self.dropped = self.duplicated = 0
 
     # --- reachability ------------------------------------------------------------
@@ -107,15 +106,19 @@ class Network:
     def send(self, message: Message, now: int) -> tuple[list[Envelope], Optional[str]]:
         """Put ``message`` on the wire.  Returns the envelopes now in flight (none,
         one, or two for a duplicate) and, if it was lost, why."""
-        src, dst = message.src, message.dst
-        stream = self._streams.get((src, dst))
+        key = (message.src, message.dst)
+        stream = self._streams.get(key)
         if stream is None:
-            stream = self._streams[(src, dst)] = _LinkStream(self.seed, src, dst)
-        lost, dup, d1, d2 = stream.draw(self.link(src, dst))
+            stream = self._streams[key] = _LinkStream(self.seed, *key)
+        lost, dup, d1, d2 = stream.draw(self.links.get(key, self.default))
         self.sent += 1
         mid = self._next_id
         self._next_id += 1
-        reason = self.blocked(src, dst) or ("lost by the network" if lost else None)
+        reason = None
+        if key in self.cut or self.groups is not None:
+            reason = self.blocked(*key)
+        if reason is None and lost:
+            reason = "lost by the network"
         if reason:
             self.dropped += 1
             self._remember(mid, ("dropped when sent", now, reason))
@@ -137,8 +140,9 @@ class Network:
     def _remember(self, mid: int, fate: tuple) -> None:
         fates = self.fates
         fates[mid] = fate
-        if len(fates) > self.FATE_MEMORY:
-            fates.popitem(last=False)
+        if len(fates) > 2 * self.FATE_MEMORY:      # forget the oldest half (dicts keep insertion order)
+            for old in list(fates)[: self.FATE_MEMORY]:
+                del fates[old]
 
     def fate(self, mid: int) -> str:
         """What became of message ``mid``, in words."""
@@ -159,4 +163,7 @@ class Network:
             self.delivered += 1
         else:
             self.dropped += 1
-        self._remember(mid, (what, time, reason))
+        fates = self.fates
+        fates[mid] = (what, time, reason)
+        if len(fates) > 2 * self.FATE_MEMORY:
+            self._remember(mid, fates[mid])

@@ -691,13 +691,13 @@ class Simulation:
                                    f"{exc}")
             self.error.__cause__ = exc
             raise self.error
-        for timer in ("election_deadline", "heartbeat_deadline"):
-            deadline = getattr(node, timer)
-            if deadline is not None and deadline < self.now:
-                self.error = NodeError(
-                    f"{node.id} set its {timer} to t={deadline}, which is in the past (now t={self.now}); "
-                    f"a timer must be set to node.now + a timeout")
-                raise self.error
+        e, h = node.election_deadline, node.heartbeat_deadline
+        if (e is not None and e < self.now) or (h is not None and h < self.now):
+            timer, deadline = ("election_deadline", e) if e is not None and e < self.now else ("heartbeat_deadline", h)
+            self.error = NodeError(
+                f"{node.id} set its {timer} to t={deadline}, which is in the past (now t={self.now}); "
+                f"a timer must be set to node.now + a timeout")
+            raise self.error
         if node.commit_index != commit_before or node.role is not role_before \
                 or node.current_term != term_before:
             if node.commit_index > commit_before and node.role is Role.LEADER:

@@ -62,7 +62,7 @@ class GradeOptions:
     cache: Optional[Path] = None
     jobs: int = field(default_factory=lambda: os.cpu_count() or 1)
     force: bool = False
-    test_timeout: float = 20.0
+    test_timeout: float = 10.0
     import_timeout: float = 10.0
     run_timeout: float = 240.0
     submission_timeout: float = 600.0
@@ -158,13 +158,15 @@ class ClassGrader:
                 self.log("raftlab grade: warning: not running as root, so student code runs as your own "
                          "user: it is limited in time, memory and processes, but it can read and change "
                          "your files (see docs/grading-threat-model.md)")
-            return [None] * opts.jobs
+            return [None] * (2 * opts.jobs)
+        # Two boxes per job (the exercise tests and the notebooks run side by side), a user each.
+        count = 2 * opts.jobs
         if opts.sandbox_uid is None:
-            base, self._uid_claim = claim_free_uids(opts.jobs)
+            base, self._uid_claim = claim_free_uids(count)
         else:
             base = opts.sandbox_uid
-            self._uid_claim = claim_uids(range(base, base + opts.jobs))
-        return [Identity.for_slot(i, base) for i in range(opts.jobs)]
+            self._uid_claim = claim_uids(range(base, base + count))
+        return [Identity.for_slot(i, base) for i in range(count)]
 
     def _clean_stale_lock(self) -> None:
         """One grader per cache.  A lock left by a run that was killed (kill -9, a crash of
@@ -225,6 +227,9 @@ class ClassGrader:
         self._clean_stale_lock()          # before the uid check: it may clean up after a crash
         self.identities = self._identities()
         self._write_lock()
+        if self.identities[0] is not None and os.stat(opts.submissions).st_mode & 0o005:
+            self.log(f"raftlab grade: warning: other users can read {opts.submissions}, so the boxes' users "
+                     f"can read every submission: `chmod o-rx {opts.submissions}`")
         self.python = prepare_box_python(self.work, self.identities[0])
         self.digest = grader_digest(opts, self.notebooks)
         self.setup_ = GraderSetup(
@@ -234,16 +239,21 @@ class ClassGrader:
             import_timeout=opts.import_timeout, submission_timeout=opts.submission_timeout,
             limits=opts.limits(), python=self.python.executable, mpl_cache=_mpl_cache())
 
-    def _box(self, name: str, slot: int) -> Sandbox:
-        box = Sandbox(self.work / name, self.identities[slot], self.setup_.limits, self.python)
+    def _boxes(self, root: Path, slot: int) -> tuple:
+        """The two boxes of job ``slot`` for the submission folder ``root``."""
+        boxes = (Sandbox(root / "tests-box", self.identities[2 * slot], self.setup_.limits, self.python),
+                 Sandbox(root / "notebooks-box", self.identities[2 * slot + 1], self.setup_.limits, self.python))
         with self.lock:
-            self.boxes.add(box)
-        return box
+            self.boxes.update(boxes)
+        return boxes
 
-    def _close(self, box: Sandbox) -> None:
+    def _close(self, boxes: tuple, root: Path) -> None:
         with self.lock:
-            self.boxes.discard(box)
-        box.close(keep=self.opts.keep_work)
+            self.boxes.difference_update(boxes)
+        for box in boxes:
+            box.close(keep=self.opts.keep_work)
+        if not self.opts.keep_work:
+            shutil.rmtree(root, ignore_errors=True)
 
     def calibrate(self) -> Calibration:
         path = self.cache / "calibration.json"
@@ -253,11 +263,13 @@ class ClassGrader:
                 return Calibration.from_json(saved["calibration"])
         except (OSError, ValueError, KeyError):
             pass
-        box = self._box("calibration", 0)
+        root = self.work / "calibration"
+        root.mkdir()
+        boxes = self._boxes(root, 0)
         try:
-            calibration = calibrate(self.setup_, box)
+            calibration = calibrate(self.setup_, root, *boxes)
         finally:
-            self._close(box)
+            self._close(boxes, root)
         write_atomic(path, json.dumps({"digest": self.digest, "calibration": calibration.to_json()}))
         return calibration
 
@@ -279,15 +291,16 @@ class ClassGrader:
 
     def grade_one(self, student: str, source: Path, staged, slots: "queue.Queue") -> dict:
         slot = slots.get()
-        box = None
+        boxes = None
+        root = staged.folder.parent
         started = time.monotonic()
         try:
             if self.stop.is_set():
                 raise _Stop()
-            box = self._box(staged.folder.parent.name, slot)
-            result = grade_submission(self.setup_, box, staged, scan(staged))
-            result["notes"] = staged.notes + [n for n in scan(staged).notes if n not in staged.notes] + \
-                result["notes"]
+            boxes = self._boxes(root, slot)
+            found = scan(staged)
+            result = grade_submission(self.setup_, root, *boxes, staged, found)
+            result["notes"] = staged.notes + [n for n in found.notes if n not in staged.notes] + result["notes"]
             result.update(student=student, source=staged.source, status=_status(result))
         except _Stop:
             raise
@@ -299,8 +312,8 @@ class ClassGrader:
                                   f"is not cached, run `raftlab grade` again"], [], self.calibration)
             result["error"] = traceback.format_exc()[-4000:]
         finally:
-            if box is not None:
-                self._close(box)
+            if boxes is not None:
+                self._close(boxes, root)
             slots.put(slot)
         if self.stop.is_set():
             raise _Stop()
@@ -503,8 +516,8 @@ def register(subparsers) -> None:
                    help="nbval sanitize file (default: tests/nbval_sanitize.cfg, if present)")
     p.add_argument("--cache", help="where results are kept between runs "
                                    "(default: .raftlab-grade-cache next to --out)")
-    p.add_argument("--timeout", type=_positive(float), default=20.0,
-                   help="per test and per notebook cell (default 20)")
+    p.add_argument("--timeout", type=_positive(float), default=10.0,
+                   help="per test and per notebook cell (default 10, as raftlab check)")
     p.add_argument("--import-timeout", type=_positive(float), default=10.0,
                    help="per file, when importing a submission's files (default 10)")
     p.add_argument("--run-timeout", type=_positive(float), default=240.0,

@@ -1,6 +1,7 @@
-"""Grade one submission in its box: import probe, exercise tests, checkpoint notebooks.
+"""Grade one submission in its boxes: import probe, exercise tests, checkpoint notebooks.
 
-The plan, cheapest first:
+The plan, cheapest first (the tests and the notebooks run side by side, each in a box of
+its own):
 
 1. **Probe** (:mod:`~raftlab.grading.sandbox_probe`): import each of the student's files,
    one at a time, with a short timeout.  A file that does not import (syntax error,
@@ -13,20 +14,24 @@ The plan, cheapest first:
    again on its own (``raftlab check N``), with only the files that define its rules,
    so one endless loop or one patched module costs what it breaks.
 3. **Checkpoint notebooks**: one pytest+nbval run over the instructor's notebooks with
-   ``RAFTLAB_IMPL`` set to the same rules; each check cell whose output matches earns
-   its points.  Results stream in cell by cell, so a run stopped half-way keeps what
-   it finished; unfinished notebooks are run again one by one.
+   ``RAFTLAB_IMPL`` set to the same rules -- one after the other in a single kernel, if
+   the calibration showed that safe; each check cell whose output matches earns its
+   points.  Results stream in cell by cell, so a run stopped half-way keeps what it
+   finished; notebooks not finished are run again, each in a kernel of its own.
 
 Every run has a wall-clock limit, and the whole submission a time budget.  Scores come
 only from the check JSON and from the nbval plugin's pipe (see the threat model).
 """
 from __future__ import annotations
 
+import concurrent.futures as futures
 import json
+import os
 import re
 import secrets
 import shutil
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -70,7 +75,7 @@ class GraderSetup:
     notebooks: list                      #: the instructor's checkpoint notebooks (pristine)
     sanitize: Optional[Path] = None      #: nbval sanitize file
     check_entry: str = "raftlab.cli:main"
-    test_timeout: float = 20.0           #: per test (``check --timeout``) and per notebook cell
+    test_timeout: float = 10.0           #: per test (``check --timeout``) and per notebook cell
     import_timeout: float = 10.0         #: per file, in the probe
     submission_timeout: float = 600.0    #: everything for one submission
     limits: Limits = field(default_factory=Limits)
@@ -106,25 +111,34 @@ def _cap(text, limit: int = _TEXT_CAP) -> str:
 
 
 class SubmissionGrader:
-    """Runs the plan for one staged submission inside ``box``."""
+    """Runs the plan for one staged submission, in two boxes at once: ``tests_box`` imports the
+    files and runs the exercise tests while ``notebooks_box`` runs the checkpoint notebooks.
+    (Each phase mostly waits -- for an interpreter to start, a kernel to answer -- so the two
+    overlap well; and a box of its own each keeps "kill every process of the box's user" exact.)
+    ``root`` holds what both read: the student's files, the grader's copies, the notebooks."""
 
-    def __init__(self, setup: GraderSetup, box: Sandbox, staged: Optional[Staged] = None,
-                 scan: Optional[Scan] = None):
+    def __init__(self, setup: GraderSetup, root: Path, tests_box: Sandbox, notebooks_box: Sandbox,
+                 staged: Optional[Staged] = None, scan: Optional[Scan] = None):
         self.setup = setup
-        self.box = box
+        self.root = Path(root)
+        self.box = tests_box
+        self.nbbox = notebooks_box
         self.staged = staged
         self.scan = scan or Scan()
         self.deadline = time.monotonic() + setup.submission_timeout
         self.problems: list = []
         self.notes: list = []
+        self.nb_problems: list = []   # the notebooks' own, kept apart while both boxes run, so that
+        self.nb_notes: list = []      # the order of problems and notes is the same in every run
         self.listing: dict = {}      #: notebook -> its cells, as the nbval plugin listed them
         self.timings: list = []      #: [what, seconds] per run in the box
         self._runs = 0
+        self._lock = threading.Lock()
         self._prepare()
 
     # --- the box's files -----------------------------------------------------------------
     def _prepare(self) -> None:
-        root = self.box.root
+        root = self.root
         self.student = root / "student"
         self.grader = root / "grader"
         self.nbdir = root / "notebooks"
@@ -147,14 +161,17 @@ class SubmissionGrader:
         if len(self.setup.notebooks) > 1:
             _merge_notebooks(self.setup.notebooks, self.nbdir / MERGED)
         Sandbox.seal(self.nbdir)             # read-only, like the working directory of every run
+        Sandbox.seal(self.grader)
+        os.chmod(self.grader, 0o755)         # the grader adds its generated modules later
         if self.student.exists():
             Sandbox.seal(self.student)
-        mpl = self.box.home / "home" / "mpl"
-        mpl.mkdir()
-        if self.setup.mpl_cache is not None:
-            for f in Path(self.setup.mpl_cache).glob("fontlist-*.json"):
-                shutil.copyfile(f, mpl / f.name)
-        self.box.give(mpl, recursive=True)
+        for box in (self.box, self.nbbox):
+            mpl = box.home / "home" / "mpl"
+            mpl.mkdir()
+            if self.setup.mpl_cache is not None:
+                for f in Path(self.setup.mpl_cache).glob("fontlist-*.json"):
+                    shutil.copyfile(f, mpl / f.name)
+            box.give(mpl, recursive=True)
 
     def _write_wrapper(self, label: str, spec: dict) -> Path:
         path = self.grader / f"impl_{label}.py"
@@ -162,12 +179,9 @@ class SubmissionGrader:
         path.chmod(0o444)
         return path
 
-    def _seal_grader(self) -> None:
-        Sandbox.seal(self.grader)
-
-    def _env(self, **extra) -> dict:
-        home = self.box.home / "home"
-        env = self.box.env({
+    def _env(self, box: Sandbox, **extra) -> dict:
+        home = box.home / "home"
+        env = box.env({
             "MPLBACKEND": "Agg",
             "MPLCONFIGDIR": str(home / "mpl"),
             "JUPYTER_PLATFORM_DIRS": "1",
@@ -179,23 +193,26 @@ class SubmissionGrader:
     def _remaining(self) -> float:
         return self.deadline - time.monotonic()
 
-    def _out(self, stem: str) -> Path:
-        self._runs += 1
-        return self.box.home / "out" / f"{stem}-{self._runs}-{secrets.token_hex(4)}"
+    def _out(self, box: Sandbox, stem: str) -> Path:
+        with self._lock:
+            self._runs += 1
+            return box.home / "out" / f"{stem}-{self._runs}-{secrets.token_hex(4)}"
 
-    def _note_run(self, what: str, run: RunResult) -> None:
-        self.timings.append([what, round(run.wall, 2)])
+    def _note_run(self, what: str, run: RunResult, notes: Optional[list] = None) -> None:
+        notes = self.notes if notes is None else notes
+        with self._lock:
+            self.timings.append([what, round(run.wall, 2)])
         if run.leftovers:
-            self._add(self.notes, "processes your code started were still running when a run ended; "
-                                  "the grader killed them")
+            self._add(notes, "processes your code started were still running when a run ended; "
+                             "the grader killed them")
         if run.output_bytes >= self.setup.limits.fsize_mb << 20:
-            self._add(self.notes, f"the output {what} reached the {self.setup.limits.fsize_mb} MB limit "
+            self._add(notes, f"the output {what} reached the {self.setup.limits.fsize_mb} MB limit "
                                   f"(further writes failed); the grader kept only its start and end")
 
-    @staticmethod
-    def _add(where: list, text: str) -> None:
-        if text not in where:
-            where.append(text)
+    def _add(self, where: list, text: str) -> None:
+        with self._lock:
+            if text not in where:
+                where.append(text)
 
     # --- 1. probe ------------------------------------------------------------------------
     def probe(self) -> dict:
@@ -211,7 +228,7 @@ class SubmissionGrader:
             todo = [f for f in files if f not in status]
             if not todo:
                 break
-            out = self._out("probe")
+            out = self._out(self.box, "probe")
             wall = min(self.setup.import_timeout * (len(todo) + 1) + 15, self._remaining())
             if wall <= 1:
                 for f in todo:
@@ -219,7 +236,7 @@ class SubmissionGrader:
                 break
             run = self.box.run([self.setup.python, "-I", "-m", "raftlab.grading.sandbox_probe",
                                 str(folder), str(out), "--timeout", str(self.setup.import_timeout),
-                                "--skip", ",".join(sorted(status))], env=self._env(), wall=wall)
+                                "--skip", ",".join(sorted(status))], env=self._env(self.box), wall=wall)
             self._note_run("while importing your files", run)
             started, done = None, False
             for event in _read_lines(out):
@@ -259,8 +276,8 @@ class SubmissionGrader:
     def check(self, numbers: Optional[list], spec: dict, label: str) -> dict:
         """One ``raftlab check`` run: {"clean", "problems", "data"} (data: the JSON or None)."""
         wrapper = self._write_wrapper(label, spec)
-        out_json = self._out("check").with_suffix(".json")
-        verdict = self._out("verdict").with_suffix(".jsonl")
+        out_json = self._out(self.box, "check").with_suffix(".json")
+        verdict = self._out(self.box, "verdict").with_suffix(".jsonl")
         wall = self._remaining()
         if wall <= 2:
             return {"clean": False, "data": None, "errors": [],
@@ -269,7 +286,8 @@ class SubmissionGrader:
                 "--entry", self.setup.check_entry, "--", "check", *[str(n) for n in numbers or []],
                 "--impl", str(wrapper), "--json", str(out_json), "--tests", str(self.tests),
                 "--timeout", f"{self.setup.test_timeout:g}"]
-        env = self._env(PYTEST_PLUGINS="raftlab.grading.sandbox_guard", RAFTLAB_GRADER_VERDICT=str(verdict))
+        env = self._env(self.box, PYTEST_PLUGINS="raftlab.grading.sandbox_guard",
+                        RAFTLAB_GRADER_VERDICT=str(verdict))
         run = self.box.run(argv, env=env, wall=wall)
         self._note_run("while the exercise tests ran", run)
         data = _read_json(out_json)
@@ -347,15 +365,15 @@ class SubmissionGrader:
         if self.setup.sanitize is not None:
             argv += ["--nbval-sanitize-with", str(self.grader / "sanitize.cfg")]
         argv += [str(self.nbdir / n) for n in names]
-        home = self.box.home / "home"
-        env = self._env(PYTEST_DISABLE_PLUGIN_AUTOLOAD="1", RAFTLAB_IMPL=str(wrapper),
+        home = self.nbbox.home / "home"
+        env = self._env(self.nbbox, PYTEST_DISABLE_PLUGIN_AUTOLOAD="1", RAFTLAB_IMPL=str(wrapper),
                         JUPYTER_PATH=str(self.grader / "jupyter"),
                         JUPYTER_CONFIG_DIR=str(self.grader / "jupyter-config"),
                         JUPYTER_DATA_DIR=str(self.grader / "jupyter"),
                         JUPYTER_RUNTIME_DIR=str(home / ".local" / "share" / "jupyter" / "runtime"),
                         IPYTHONDIR=str(home / ".ipython"))
-        run = self.box.run(argv, env=env, wall=wall, pipe_env="RAFTLAB_GRADER_FD", on_pipe=chunks.append)
-        self._note_run("while the checkpoint notebooks ran", run)
+        run = self.nbbox.run(argv, env=env, wall=wall, pipe_env="RAFTLAB_GRADER_FD", on_pipe=chunks.append)
+        self._note_run("while the checkpoint notebooks ran", run, self.nb_notes)
         cells: dict = {}
         finished: set = set()
         current = None
@@ -401,8 +419,16 @@ class SubmissionGrader:
                 why = "" if broken else f" ({status['__init__.py'][1]})"
                 self._add(self.problems, f"exercises/__init__.py could not be imported{why}, so the grader "
                                          f"imported your other files one by one")
+        runnable = bool(good or package_ok)
+        with futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="notebooks") as lane:
+            notebooks = lane.submit(self._grade_notebooks, spec_all, runnable)
+            exercises = self._grade_exercises(spec_all, status, runnable)
+            return self._result(exercises, notebooks.result())
+
+    def _grade_exercises(self, spec_all: dict, status: dict, runnable: bool) -> dict:
+        cal = self.setup.calibration
         exercises: dict = {}
-        run = self.check(cal.numbers, spec_all, "all") if (good or package_ok) else None
+        run = self.check(cal.numbers, spec_all, "all") if runnable else None
         if run is not None and run["clean"]:
             for e in run["errors"]:
                 self._add(self.problems, f"raftlab check reported: {e}")
@@ -416,7 +442,7 @@ class SubmissionGrader:
         for number in cal.numbers:
             if number in exercises:
                 continue
-            exercises[number] = self._exercise_alone(number, status, run is not None)
+            exercises[number] = self._exercise_alone(number, status)
         for number in cal.numbers:
             for p in exercises[number]["problems"]:
                 self._add(self.problems, f"exercise {number}: {p}")
@@ -424,10 +450,9 @@ class SubmissionGrader:
             if slow:
                 self._add(self.problems, f"exercise {number}: {len(slow)} test(s) ran out of time "
                                          f"({self.setup.test_timeout:g} s each): an endless loop?")
-        notebooks = self._grade_notebooks(spec_all, good or package_ok)
-        return self._result(exercises, notebooks)
+        return exercises
 
-    def _exercise_alone(self, number: int, status: dict, tried_all: bool) -> dict:
+    def _exercise_alone(self, number: int, status: dict) -> dict:
         cal = next(e for e in self.setup.calibration.exercises if e["number"] == number)
         files = [f for f in self.scan.files_for(number) if status.get(f, ("?",))[0] == "ok"]
         if not files:
@@ -451,25 +476,25 @@ class SubmissionGrader:
     def _grade_notebooks(self, spec_all: dict, runnable: bool) -> list:
         """Each check cell that prints what the reference printed earns its points.
 
-        When the calibration showed it safe, the notebooks first run one after the other in
-        one kernel (one kernel start instead of one per notebook); a notebook that loses any
-        point there runs again alone, in a kernel of its own, and that run decides -- so no
-        student loses a point to the shared kernel.  Otherwise each notebook has its own kernel
-        from the start, and only those a stopped run did not finish are run again."""
+        When the calibration showed that it gives the reference the same outputs, the notebooks
+        run one after the other in one kernel (one kernel start instead of one per notebook),
+        with the namespace cleared and the student's code loaded afresh between them; a notebook
+        the shared kernel could not finish (it died, or the run was stopped) runs again alone.
+        Otherwise each notebook has its own kernel, and those a stopped run did not finish are
+        run again one by one."""
         cal = self.setup.calibration
         names = [nb["name"] for nb in cal.notebooks]
         cells: dict = {}
         problems: dict = {}
         if names and runnable:
             wrapper = self._write_wrapper("notebooks", spec_all)
-            self._seal_grader()
             merged = cal.merged and len(names) > 1 and (self.nbdir / MERGED).exists()
             got, finished, run_problems = self.notebooks(wrapper, [MERGED] if merged else names, names)
             cells.update(got)
             batch = names
             if merged:
-                # each notebook that lost a point runs again in a kernel of its own, and that counts
-                batch = [n for n in names if not _all_passed(cal, n, cells.get(n, {}))]
+                # a notebook the shared kernel did not finish runs again in a kernel of its own
+                batch = [n for n in names if _kernel_died(cal, n, cells.get(n, {}))]
                 if batch:
                     got, finished, run_problems = self.notebooks(wrapper, batch)
                     for n in batch:
@@ -479,7 +504,7 @@ class SubmissionGrader:
                 problems[batch[0]] = run_problems
             elif unfinished:
                 for p in run_problems:
-                    self._add(self.problems, p + "; the unfinished notebooks were run again one by one")
+                    self._add(self.nb_problems, p + "; the unfinished notebooks were run again one by one")
                 for name in unfinished:
                     alone, _, alone_problems = self.notebooks(wrapper, [name])
                     cells[name] = alone.get(name, {})
@@ -491,14 +516,18 @@ class SubmissionGrader:
         for nb in out:
             slow = [c for c in nb["cells"] if _timed_out(c.get("message", ""))]
             if slow:
-                self._add(self.problems, f"{nb['name']}: {len(slow)} check cell(s) ran out of time "
+                self._add(self.nb_problems, f"{nb['name']}: {len(slow)} check cell(s) ran out of time "
                                          f"({self.setup.test_timeout:g} s each): an endless loop?")
         return out
 
     def _result(self, exercises: dict, notebooks: list) -> dict:
+        for p in self.nb_problems:
+            self._add(self.problems, p)
         for nb in notebooks:
             for p in nb["problems"]:
                 self._add(self.problems, f"{nb['name']}: {p}")
+        for n in self.nb_notes:
+            self._add(self.notes, n)
         ex_list = [exercises[n] for n in self.setup.calibration.numbers]
         total = sum(e["points"] for e in ex_list) + sum(nb["points"] for nb in notebooks)
         maximum = sum(e["max"] for e in ex_list) + sum(nb["max"] for nb in notebooks)
@@ -507,21 +536,39 @@ class SubmissionGrader:
                 "timings": self.timings}
 
 
-def _all_passed(cal: Calibration, name: str, cells: dict) -> bool:
+def _kernel_died(cal: Calibration, name: str, cells: dict) -> bool:
+    """Whether a check cell of ``name`` did not run, or failed because the kernel had died."""
     nb = next(n for n in cal.notebooks if n["name"] == name)
-    return all(cells.get(c["cell"], (False, ""))[0] for c in nb["cells"])
+    for c in nb["cells"]:
+        if c["cell"] not in cells:
+            return True
+        passed, message = cells[c["cell"]]
+        if not passed and ("Kernel dead" in message or "exceeded waiting for output" in message):
+            return True
+    return False
+
+
+#: Between two notebooks in one kernel: forget every variable, and the student's loaded code
+#: (the next notebook imports it afresh, as a kernel of its own would).
+_RESET = """%reset -f
+try:
+    from raftlab.grading.harness import forget_modules
+    forget_modules()
+    del forget_modules
+except ImportError:
+    pass"""
 
 
 def _merge_notebooks(paths: list, target: Path) -> None:
     """One notebook holding the code cells of ``paths`` in order, each tagged with where it came
-    from (the nbval plugin reports it under that name and number), and ``%reset -f`` between
-    notebooks so that none sees another's variables."""
+    from (the nbval plugin reports it under that name and number), with a cell between notebooks
+    that clears what the previous one left in the kernel."""
     import nbformat
     merged = nbformat.v4.new_notebook()
     for path in paths:
         nb = nbformat.read(str(path), as_version=4)
         if merged.cells:
-            reset = nbformat.v4.new_code_cell("%reset -f")
+            reset = nbformat.v4.new_code_cell(_RESET)
             reset.metadata["raftlab_grader"] = {"reset": True}
             merged.cells.append(reset)
         number = 0
@@ -540,9 +587,9 @@ def _timed_out(text: str) -> bool:
                           r"|did not finish within [\d.]+ s", text or ""))
 
 
-def _tail(grader: SubmissionGrader) -> str:
+def _tail(box: Sandbox) -> str:
     """The end of the box's last log, to show when the reference itself fails."""
-    logs = sorted(grader.box.root.glob("logs/*.log"), key=lambda p: p.stat().st_mtime)
+    logs = sorted(box.root.glob("logs/*.log"), key=lambda p: p.stat().st_mtime)
     if not logs:
         return ""
     text = logs[-1].read_text(errors="replace")[-3000:]
@@ -602,22 +649,26 @@ def _read_json(path: Path):
         return None
 
 
-def grade_submission(setup: GraderSetup, box: Sandbox, staged: Staged, scan: Scan) -> dict:
-    """Grade one staged submission (already copied to ``box.root / "student"``)."""
-    return SubmissionGrader(setup, box, staged, scan).grade()
+def grade_submission(setup: GraderSetup, root: Path, tests_box: Sandbox, notebooks_box: Sandbox,
+                     staged: Staged, scan: Scan) -> dict:
+    """Grade one staged submission (already copied to ``root / "student"``)."""
+    return SubmissionGrader(setup, root, tests_box, notebooks_box, staged, scan).grade()
 
 
-def calibrate(setup: GraderSetup, box: Sandbox) -> Calibration:
+def calibrate(setup: GraderSetup, root: Path, tests_box: Sandbox, notebooks_box: Sandbox) -> Calibration:
     """Run the reference rules through the same boxes: they must score full marks.  This
     learns the exercises, their tests and points, and the check cells -- and proves the
     boxes work before any student is graded."""
-    grader = SubmissionGrader(setup, box)
+    grader = SubmissionGrader(setup, root, tests_box, notebooks_box)
     numbers = sorted(reference.EXERCISE_RULES)
     spec = {"package": "", "files": None, "numbers": numbers, "reference": True}
-    run = grader.check(None, spec, "reference")
+    with futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="notebooks") as lane:
+        notebooks_done = lane.submit(_calibrate_notebooks, grader, spec)
+        run = grader.check(None, spec, "reference")
+        notebooks, warnings, nb_failures, merged = notebooks_done.result()
     if not run["clean"] or run["errors"]:
         raise CalibrationError("the reference rules could not be tested in the grader's box: "
-                               + "; ".join(run["problems"] + run["errors"]) + _tail(grader))
+                               + "; ".join(run["problems"] + run["errors"]) + _tail(tests_box))
     exercises, failures = [], []
     for e in run["data"].get("exercises", []):
         tests = [{"name": str(t["name"]), "max": float(t["max"])} for t in e.get("tests", [])]
@@ -627,12 +678,31 @@ def calibrate(setup: GraderSetup, box: Sandbox) -> Calibration:
             if not t.get("passed") or float(t.get("points", 0)) != float(t.get("max", 0)):
                 failures.append(f"exercise {e['number']}: {t.get('name')}: {_cap(t.get('explanation'), 500)}")
     exercises.sort(key=lambda e: e["number"])
+    failures += nb_failures
+    if failures:
+        raise CalibrationError("the reference rules did not score full marks in the grader's box, so "
+                               "its tests or notebooks cannot grade anyone fairly:\n  "
+                               + "\n  ".join(failures[:20]))
+    return Calibration(exercises, notebooks, warnings, merged and len(notebooks) > 1)
+
+
+def _reference_passes(listing: dict, cells: dict, names: list) -> bool:
+    for name in names:
+        for c in listing.get(name, []):
+            if c["check"] and not cells.get(name, {}).get(c["cell"], (False, ""))[0]:
+                return False
+    return True
+
+
+def _calibrate_notebooks(grader: SubmissionGrader, spec: dict) -> tuple:
+    """The reference through the checkpoint notebooks: (notebooks, warnings, failures, merged)."""
+    setup = grader.setup
+    failures: list = []
     notebooks, warnings = [], []
     names = [Path(nb).name for nb in setup.notebooks]
     merged = False
     if names:
         wrapper = grader._write_wrapper("reference_notebooks", spec)
-        grader._seal_grader()
         if len(names) > 1:
             cells, _, problems = grader.notebooks(wrapper, [MERGED], names)
             merged = not problems and _reference_passes(grader.listing, cells, names)
@@ -659,16 +729,4 @@ def calibrate(setup: GraderSetup, box: Sandbox) -> Calibration:
             notebooks.append({"name": name, "max": sum(c["points"] for c in check_cells),
                               "cells": [{"cell": c["cell"], "points": c["points"], "head": c["head"]}
                                         for c in check_cells]})
-    if failures:
-        raise CalibrationError("the reference rules did not score full marks in the grader's box, so "
-                               "its tests or notebooks cannot grade anyone fairly:\n  "
-                               + "\n  ".join(failures[:20]))
-    return Calibration(exercises, notebooks, warnings, merged and len(notebooks) > 1)
-
-
-def _reference_passes(listing: dict, cells: dict, names: list) -> bool:
-    for name in names:
-        for c in listing.get(name, []):
-            if c["check"] and not cells.get(name, {}).get(c["cell"], (False, ""))[0]:
-                return False
-    return True
+    return notebooks, warnings, failures, merged

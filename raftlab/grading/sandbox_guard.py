@@ -32,8 +32,7 @@ import pluggy
 
 # The guard's own references to the builtins it uses, bound when it is imported: a submission
 # that replaces a builtin must neither blind nor crash the code that looks for that.
-from builtins import (dict, getattr, id, isinstance, len, list, print, set, str, tuple,  # noqa: A004
-                      type, vars)
+from builtins import dict, getattr, id, isinstance, len, list, str, tuple, type, vars  # noqa: A004
 
 __all__ = ["ENGINE_MODULES", "KERNEL_MODULES", "TEST_FRAMEWORK_MODULES", "take_snapshot", "findings", "write_verdict"]
 

@@ -72,6 +72,9 @@ def student_rules(spec: dict) -> dict:
         namespace = vars(resolve_impl_module(spec["package"]))
     else:
         namespace = {}
+        prefix = stand_in_package(spec["package"]).__name__ + "."
+        for name in [m for m in sys.modules if m.startswith(prefix)]:
+            del sys.modules[name]             # load the files afresh, as the package is
         for filename in spec["files"]:
             namespace.update(vars(import_file(spec["package"], filename)))
     out = {}
