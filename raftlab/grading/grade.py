@@ -64,6 +64,7 @@ class GradeOptions:
     force: bool = False
     test_timeout: float = 10.0
     import_timeout: float = 10.0
+    max_timeouts: int = 3
     run_timeout: float = 240.0
     submission_timeout: float = 600.0
     memory_mb: int = 2048
@@ -104,7 +105,7 @@ def grader_digest(opts: GradeOptions, notebooks: list) -> str:
     if opts.sanitize is not None:
         _digest_tree(h, opts.sanitize)
     _digest_tree(h, Path(__file__).resolve().parents[1])            # the raftlab package
-    h.update(json.dumps([opts.test_timeout, opts.import_timeout, opts.run_timeout,
+    h.update(json.dumps([opts.test_timeout, opts.import_timeout, opts.max_timeouts, opts.run_timeout,
                          opts.submission_timeout, opts.memory_mb, opts.nproc, opts.fsize_mb,
                          opts.check_entry]).encode())
     return h.hexdigest()
@@ -236,7 +237,8 @@ class ClassGrader:
             tests=Path(opts.tests).resolve(), notebooks=[nb.resolve() for nb in self.notebooks],
             sanitize=Path(opts.sanitize).resolve() if opts.sanitize is not None else None,
             check_entry=opts.check_entry, test_timeout=opts.test_timeout,
-            import_timeout=opts.import_timeout, submission_timeout=opts.submission_timeout,
+            import_timeout=opts.import_timeout, max_timeouts=opts.max_timeouts,
+            submission_timeout=opts.submission_timeout,
             limits=opts.limits(), python=self.python.executable, mpl_cache=_mpl_cache())
 
     def _boxes(self, root: Path, slot: int) -> tuple:
@@ -520,6 +522,9 @@ def register(subparsers) -> None:
                    help="per test and per notebook cell (default 10, as raftlab check)")
     p.add_argument("--import-timeout", type=_positive(float), default=10.0,
                    help="per file, when importing a submission's files (default 10)")
+    p.add_argument("--max-timeouts", type=int, default=3, metavar="N",
+                   help="after N tests of an exercise (N cells of a notebook) ran out of time, skip the "
+                        "rest: they would loop too (default 3; 0: run every one to its limit)")
     p.add_argument("--run-timeout", type=_positive(float), default=240.0,
                    help="wall-clock limit of each run in a box (default 240)")
     p.add_argument("--submission-timeout", type=_positive(float), default=600.0,
@@ -531,8 +536,8 @@ def register(subparsers) -> None:
     p.add_argument("--max-file-size", type=_positive(int), default=64, metavar="MB",
                    help="largest file (and output) a box may write (default 64)")
     p.add_argument("--sandbox-uid", type=_positive(int), default=None, metavar="FROM",
-                   help=f"as root: the boxes run as uids FROM .. FROM+jobs-1, which no account may use "
-                        f"(default: the first free block from {DEFAULT_UID_BASE})")
+                   help=f"as root: the boxes run as uids FROM .. FROM+2*jobs-1 (two boxes per job), which no "
+                        f"account may use (default: the first free block from {DEFAULT_UID_BASE})")
     p.add_argument("--same-user", action="store_true",
                    help="run student code as your own user even as root (weaker: see the threat model)")
     p.add_argument("--work-dir", help="where the boxes are made (default: the system's temp folder)")
@@ -559,7 +564,8 @@ def options_from_args(args) -> GradeOptions:
         submissions=Path(args.submissions), out=Path(args.out), feedback=Path(args.feedback),
         tests=Path(args.tests), notebooks=notebooks, sanitize=sanitize,
         cache=Path(args.cache) if args.cache else None, jobs=args.jobs, force=args.force,
-        test_timeout=args.timeout, import_timeout=args.import_timeout, run_timeout=args.run_timeout,
+        test_timeout=args.timeout, import_timeout=args.import_timeout, max_timeouts=max(0, args.max_timeouts),
+        run_timeout=args.run_timeout,
         submission_timeout=args.submission_timeout, memory_mb=args.memory, nproc=args.nproc,
         fsize_mb=args.max_file_size, sandbox_uid=args.sandbox_uid, same_user=args.same_user,
         work_dir=Path(args.work_dir) if args.work_dir else None, keep_work=args.keep_work,

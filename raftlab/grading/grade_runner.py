@@ -77,6 +77,7 @@ class GraderSetup:
     check_entry: str = "raftlab.cli:main"
     test_timeout: float = 10.0           #: per test (``check --timeout``) and per notebook cell
     import_timeout: float = 10.0         #: per file, in the probe
+    max_timeouts: int = 3                #: an exercise (a notebook) stops after this many time-outs; 0: never
     submission_timeout: float = 600.0    #: everything for one submission
     limits: Limits = field(default_factory=Limits)
     python: str = sys.executable         #: the interpreter the boxes run
@@ -225,7 +226,8 @@ class SubmissionGrader:
         for name, message in self.scan.syntax_errors.items():
             status[name] = ("error", f"SyntaxError at {message}")
         for _ in range(len(files) + 1):
-            todo = [f for f in files if f not in status]
+            failed = any(state != "ok" for state, _ in status.values())
+            todo = [f for f in files if f not in status and not (failed and f == "__init__.py")]
             if not todo:
                 break
             out = self._out(self.box, "probe")
@@ -234,9 +236,13 @@ class SubmissionGrader:
                 for f in todo:
                     status[f] = ("error", "not tried: the grader's time for this submission ran out")
                 break
+            # once a file does not import, neither does the package: do not wait for it twice
+            failed = any(state != "ok" for state, _ in status.values())
+            skip = sorted(status) + (["__init__.py"] if failed else [])
             run = self.box.run([self.setup.python, "-I", "-m", "raftlab.grading.sandbox_probe",
                                 str(folder), str(out), "--timeout", str(self.setup.import_timeout),
-                                "--skip", ",".join(sorted(status))], env=self._env(self.box), wall=wall)
+                                "--skip", ",".join(skip), "--stop-package-on-error", "1"],
+                               env=self._env(self.box), wall=wall)
             self._note_run("while importing your files", run)
             started, done = None, False
             for event in _read_lines(out):
@@ -264,7 +270,7 @@ class SubmissionGrader:
                 else:
                     status[started] = ("error", f"importing it ended the Python process "
                                                 f"({run.describe_end()}; os._exit() or a crash?)")
-            elif not [f for f in files if f not in status]:
+            elif not [f for f in files if f not in status and f != "__init__.py"]:
                 break
             else:                            # nothing to blame: give up on the rest
                 for f in files:
@@ -286,8 +292,9 @@ class SubmissionGrader:
                 "--entry", self.setup.check_entry, "--", "check", *[str(n) for n in numbers or []],
                 "--impl", str(wrapper), "--json", str(out_json), "--tests", str(self.tests),
                 "--timeout", f"{self.setup.test_timeout:g}"]
-        env = self._env(self.box, PYTEST_PLUGINS="raftlab.grading.sandbox_guard",
-                        RAFTLAB_GRADER_VERDICT=str(verdict))
+        env = self._env(self.box, PYTEST_PLUGINS="raftlab.grading.sandbox_guard,raftlab.grading.sandbox_budget",
+                        RAFTLAB_GRADER_VERDICT=str(verdict),
+                        RAFTLAB_GRADER_MAX_TIMEOUTS=str(self.setup.max_timeouts))
         run = self.box.run(argv, env=env, wall=wall)
         self._note_run("while the exercise tests ran", run)
         data = _read_json(out_json)
@@ -367,6 +374,7 @@ class SubmissionGrader:
         argv += [str(self.nbdir / n) for n in names]
         home = self.nbbox.home / "home"
         env = self._env(self.nbbox, PYTEST_DISABLE_PLUGIN_AUTOLOAD="1", RAFTLAB_IMPL=str(wrapper),
+                        RAFTLAB_GRADER_MAX_TIMEOUTS=str(self.setup.max_timeouts),
                         JUPYTER_PATH=str(self.grader / "jupyter"),
                         JUPYTER_CONFIG_DIR=str(self.grader / "jupyter-config"),
                         JUPYTER_DATA_DIR=str(self.grader / "jupyter"),

@@ -261,6 +261,17 @@ def _reap_children_of_user(uid: int) -> None:
                 pass
 
 
+def _waitable(uid: int) -> bool:
+    """Whether ``uid`` still has a live process, or a zombie that is ours to reap (a zombie
+    whose parent is another process -- init, after a crash of an earlier grader -- is not)."""
+    me = str(os.getpid())
+    for pid in _pids_of_user(uid, include_zombies=True):
+        st = _status_fields(pid)
+        if st.get("State", ["?"])[0] != "Z" or st.get("PPid", [None])[0] == me:
+            return True
+    return False
+
+
 def _stop_then_kill(find: Callable[[], list], rounds: int = 50) -> set:
     """SIGSTOP everything ``find`` returns until nothing new turns up (a stopped process
     cannot fork), then SIGKILL it all.  Returns the processes found."""
@@ -470,7 +481,7 @@ class Sandbox:
             if proc is not None:
                 proc.wait()         # reap our own child first: its exit status is ours to read
             deadline = time.monotonic() + 5
-            while _pids_of_user(uid, include_zombies=True) and time.monotonic() < deadline:
+            while _waitable(uid) and time.monotonic() < deadline:
                 _reap_children_of_user(uid)
                 time.sleep(0.01)
         return len((running | found) - main)

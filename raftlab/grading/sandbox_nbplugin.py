@@ -32,6 +32,7 @@ __all__ = ["cell_points"]
 
 _fd = None
 _phases: dict = {}
+_timeouts: dict = {}      # notebook -> check cells that ran out of time (see pytest_runtest_setup)
 
 
 def cell_points(cell) -> float:
@@ -122,19 +123,44 @@ def pytest_collection_finish(session) -> None:
         _emit(event="notebook", notebook=name, cells=cells)
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item) -> None:
+    """After ``RAFTLAB_GRADER_MAX_TIMEOUTS`` cells of a notebook ran out of time (an endless
+    loop in the student's code), its remaining cells are not run: each would only wait for
+    its own time limit.  (The same rule as raftlab.grading.sandbox_budget for the tests.)"""
+    try:
+        limit = int(os.environ.get("RAFTLAB_GRADER_MAX_TIMEOUTS", "0"))
+    except ValueError:
+        limit = 0
+    if limit > 0 and _is_cell(item):
+        name, _ = _origin(item)
+        if _timeouts.get(name, 0) >= limit:
+            pytest.skip(f"not run: {limit} cells of {name} had already run out of time (an endless "
+                        f"loop?), so the grader stopped running its cells")
+
+
+def _text(report) -> str:
+    if report.skipped and isinstance(report.longrepr, tuple) and len(report.longrepr) == 3:
+        return str(report.longrepr[2]).removeprefix("Skipped: ")
+    return report.longreprtext
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item, call):
     report = yield
     if _is_cell(item):
         phases = _phases.setdefault(item.nodeid, [])
         phases.append(report)
+        if report.when == "call" and report.failed and "Timeout of" in report.longreprtext:
+            name, _ = _origin(item)
+            _timeouts[name] = _timeouts.get(name, 0) + 1
         if report.when == "teardown":
             _phases.pop(item.nodeid, None)
             passed = all(r.passed for r in phases) and any(r.when == "call" for r in phases)
-            failed = [r for r in phases if r.failed or (r.skipped and r.when == "call")]
+            failed = [r for r in phases if not r.passed]
             message = ""
             if failed:
-                message = _shorten(failed[0].longreprtext) or "skipped: an earlier cell timed out"
+                message = _shorten(_text(failed[0])) or "skipped: an earlier cell timed out"
                 printed = _printed(getattr(item, "test_outputs", None))
                 if printed:
                     message += "\n\nThis run of the cell printed:\n" + printed

@@ -1,6 +1,7 @@
 """Import a submission's files one by one, inside a box, and say how each went.
 
     python -I -m raftlab.grading.sandbox_probe FOLDER OUT.jsonl --timeout S [--skip a.py,b.py]
+                                               [--stop-package-on-error 1]
 
 One JSON line per event goes to ``OUT.jsonl`` as it happens: ``start`` before a file is
 imported, then ``ok`` (with the rule names it defines) or ``error``; then the same for
@@ -61,6 +62,7 @@ def main(argv=None) -> int:
     opts = dict(zip(args[2::2], args[3::2]))
     timeout = float(opts.get("--timeout", "10"))
     skip = set(filter(None, opts.get("--skip", "").split(",")))
+    stop_package = opts.get("--stop-package-on-error") == "1"     # the package imports every file
     from .. import rules as reference
     from ..impl import resolve_impl_module
     from .sandbox_impl import import_file
@@ -75,7 +77,10 @@ def main(argv=None) -> int:
     targets = [n for n in names if n not in skip]
     if (Path(folder) / "__init__.py").exists() and "__init__.py" not in skip:
         targets.append("__init__.py")
+    failed = False
     for name in targets:
+        if name == "__init__.py" and failed and stop_package:
+            break
         emit(file=name, event="start")
         signal.setitimer(signal.ITIMER_REAL, timeout)
         try:
@@ -87,6 +92,7 @@ def main(argv=None) -> int:
             signal.setitimer(signal.ITIMER_REAL, 0)
             cause = exc.__cause__ if exc.__cause__ is not None else exc
             emit(file=name, event="error", error=_summary(cause, folder), where=_where(cause, folder))
+            failed = True
     emit(event="done")
     os.close(fd)
     sys.stdout.flush()

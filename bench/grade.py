@@ -1,0 +1,214 @@
+"""Benchmark: `raftlab grade` on a class of 100 generated submissions, with --jobs 2.
+
+The class is a fixed mix (the same every run):
+  60 correct  -- the reference rules written out as exercise modules (their source, not an import);
+  25 buggy    -- a correct submission with one function replaced by one of the catalogue's
+                 known bugs (raftlab/grading/bugs), a different bug each;
+  15 broken   -- a syntax error, a missing file, an endless loop at import or in a rule,
+                 sys.exit() at import, processes left running, output without end.
+
+It grades with the instructor's real setup (tests/exercises, hidden tests included, and the
+checkpoint notebooks in exercises/checkpoints), prints the wall time and submissions per
+minute (target: 100 in under 10 minutes), then re-runs with nothing changed (all cached).
+
+    python bench/grade.py [--count 100] [--jobs 2] [--keep DIR]
+"""
+from __future__ import annotations
+
+import argparse
+import ast
+import csv
+import inspect
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from raftlab import rules  # noqa: E402
+
+HEADER = '''"""{name}: a generated submission (raftlab bench)."""
+from raftlab.messages import (AppendEntries, AppendEntriesReply, ClientReply, ClientRequest, Entry,
+                              RequestVote, RequestVoteReply)
+from raftlab.node import Node, Role
+
+'''
+
+
+def layout(exercises: Path) -> dict:
+    """The instructor's exercises/ folder: file -> the rules it holds (read, not imported)."""
+    out = {}
+    for path in sorted(exercises.glob("*.py")):
+        if path.name == "__init__.py":
+            continue
+        names = [n.name for n in ast.parse(path.read_text()).body
+                 if isinstance(n, ast.FunctionDef) and n.name in rules.ALL_RULES]
+        if names:
+            out[path.name] = names
+    return out
+
+
+def correct(files: dict) -> dict:
+    return {name: HEADER.format(name=name) + "\n\n".join(inspect.getsource(getattr(rules, r)) for r in funcs)
+            for name, funcs in files.items()}
+
+
+def with_bug(files: dict, bug) -> dict:
+    """A correct submission with the bug module's own functions defined after the correct ones
+    (so they win); its imports of the reference from raftlab.rules are left out."""
+    sub = correct(files)
+    target = next(name for name, funcs in files.items() if set(funcs) & set(_defined(bug.path)))
+    source = "\n".join(line for line in bug.path.read_text().splitlines()
+                       if not line.startswith("from raftlab.rules import"))
+    sub[target] += f"\n\n# --- {bug.name} ---\n" + source + "\n"
+    return sub
+
+
+def _defined(path: Path) -> list:
+    return [n.name for n in ast.parse(path.read_text()).body if isinstance(n, ast.FunctionDef)]
+
+
+def broken(files: dict, kind: str, rng: random.Random) -> dict:
+    sub = correct(files)
+    names = sorted(files)
+    victim = rng.choice(names)
+    if kind == "syntax error":
+        sub[victim] += "\ndef unfinished(node:\n"
+    elif kind == "missing file":
+        sub[victim] = None
+    elif kind == "endless loop at import":
+        sub[victim] = "while True:\n    pass\n" + sub[victim]
+    elif kind == "endless loop in a rule":
+        victim = next(n for n in names if "handle_append_entries" in files[n])
+        signature = "def handle_append_entries(node: Node, m: AppendEntries) -> None:\n"
+        assert signature in sub[victim]
+        sub[victim] = sub[victim].replace(signature, signature + "    while m.term >= 0:\n        pass\n", 1)
+    elif kind == "sys.exit at import":
+        sub[victim] = "import sys\nsys.exit(0)\n" + sub[victim]
+    elif kind == "processes left running":
+        sub[victim] = "import os\nos.system('setsid sleep 120 &')\n" + sub[victim]
+    elif kind == "output without end":
+        sub[victim] = "while True:\n    print('spam ' * 100)\n" + sub[victim]
+    return sub
+
+
+BROKEN = (["syntax error"] * 4 + ["missing file"] * 3 + ["endless loop at import"] * 2
+          + ["endless loop in a rule"] * 2 + ["sys.exit at import"] * 2 + ["processes left running"]
+          + ["output without end"])
+
+
+def generate(folder: Path, count: int, exercises: Path) -> dict:
+    from raftlab.grading.bugs import catalogue
+    files = layout(exercises)
+    init = (exercises / "__init__.py").read_text()
+    rng = random.Random(1)
+    bugs = catalogue()
+    n_broken = round(count * 0.15)
+    n_buggy = round(count * 0.25)
+    kinds = {}
+    for i in range(count):
+        if i < n_broken:
+            kind = BROKEN[i % len(BROKEN)]
+            sub = broken(files, kind, rng)
+        elif i < n_broken + n_buggy:
+            bug = bugs[(i - n_broken) * len(bugs) // max(n_buggy, 1) % len(bugs)]
+            kind = f"bug {bug.name}"
+            sub = with_bug(files, bug)
+        else:
+            kind = "correct"
+            sub = correct(files)
+        student = f"student{i:03d}"
+        ex = folder / student / "exercises"
+        ex.mkdir(parents=True)
+        (ex / "__init__.py").write_text(init)
+        for name, text in sub.items():
+            if text is not None:
+                (ex / name).write_text(text)
+        kinds[student] = kind
+    return kinds
+
+
+def grade(submissions: Path, work: Path, jobs: int, *extra: str) -> tuple:
+    cmd = [sys.executable, "-m", "raftlab", "grade", str(submissions), "--jobs", str(jobs), "--quiet",
+           "--out", str(work / "grades.csv"), "--feedback", str(work / "feedback"),
+           "--cache", str(work / "cache"), *extra]
+    started = time.monotonic()
+    done = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True)
+    elapsed = time.monotonic() - started
+    if done.returncode != 0:
+        sys.exit(f"raftlab grade failed ({done.returncode}):\n{done.stderr[-3000:]}")
+    return elapsed, done.stderr.strip().splitlines()[-1]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=100)
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--keep", help="keep the generated class and the results in this folder")
+    args = parser.parse_args()
+    tests = REPO / "tests" / "exercises"
+    if not list(tests.glob("test_*.py")):
+        sys.exit("bench/grade.py: no exercise tests in tests/exercises")
+    work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="raftlab-bench-grade-"))
+    if work.exists() and args.keep:
+        shutil.rmtree(work)
+    work.mkdir(parents=True, exist_ok=True)
+    try:
+        kinds = generate(work / "submissions", args.count, REPO / "exercises")
+        (work / "empty").mkdir()
+        counts = {k: sum(1 for v in kinds.values() if v.startswith(k)) for k in ("correct", "bug", "")}
+        print(f"grade bench: {args.count} submissions ({counts['correct']} correct, {counts['bug']} with a "
+              f"known bug, {args.count - counts['correct'] - counts['bug']} broken), --jobs {args.jobs}, "
+              f"{'as root: each box its own user' if os.geteuid() == 0 else 'not root: boxes run as you'}, "
+              f"{os.cpu_count()} cores")
+        seconds, _ = grade(work / "empty", work, args.jobs)
+        print(f"  calibration (the reference rules through the boxes, once): {seconds:.1f} s")
+        seconds, summary = grade(work / "submissions", work, args.jobs)
+        rate = args.count / seconds * 60
+        verdict = "met" if seconds < 600 * args.count / 100 else "NOT met"
+        print(f"  grading: {seconds:.1f} s wall, {rate:.1f} submissions/minute "
+              f"(target: {args.count} in under {10 * args.count / 100:g} min: {verdict})")
+        again, _ = grade(work / "submissions", work, args.jobs)
+        print(f"  re-run with nothing changed: {again:.1f} s (every submission cached)")
+        with open(work / "grades.csv", newline="") as f:
+            rows = {row["student"]: row for row in csv.DictReader(f)}
+        _report(rows, kinds, work)
+        print(f"  {summary}")
+    finally:
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+def _report(rows: dict, kinds: dict, work: Path) -> None:
+    by_status: dict = {}
+    for row in rows.values():
+        by_status[row["status"]] = by_status.get(row["status"], 0) + 1
+    print("  statuses: " + ", ".join(f"{n} {s}" for s, n in sorted(by_status.items())))
+    full = max(float(r["max"]) for r in rows.values())
+    correct = [s for s, k in kinds.items() if k == "correct"]
+    print(f"  correct submissions at full marks: {sum(float(rows[s]['total']) == full for s in correct)}"
+          f" of {len(correct)}")
+    buggy = [s for s, k in kinds.items() if k.startswith("bug")]
+    print(f"  buggy submissions that lost points: {sum(float(rows[s]['total']) < full for s in buggy)}"
+          f" of {len(buggy)}")
+    seconds = []
+    for path in (work / "cache" / "results").glob("*.json"):
+        data = json.loads(path.read_text())
+        if data.get("seconds") is not None:
+            seconds.append((data["seconds"], data["student"]))
+    if seconds:
+        seconds.sort()
+        median = seconds[len(seconds) // 2][0]
+        slow = ", ".join(f"{s} {kinds.get(s, '?')} {t:.0f} s" for t, s in seconds[-3:][::-1])
+        print(f"  per submission: median {median:.1f} s; slowest: {slow}")
+
+
+if __name__ == "__main__":
+    main()
