@@ -663,8 +663,11 @@ class Simulation:
             net.record(env.id, "lost", self.now, reason)
             return self._event(msg, "debug", f" lost: {reason}")
         net.record(env.id, "delivered", self.now)
-        ev = self._event(msg, "debug", how)
-        self._run_node(node, msg)
+        ev = None
+        if self._record_trace:
+            ev = TraceEvent(self.steps, self.now, msg, "debug", how)
+            self.trace.append(ev)
+        self._call(node, node.step, msg)
         return ev
 
     def _run_node(self, node: Node, msg: Message) -> None:
@@ -734,27 +737,35 @@ class Simulation:
         raise v
 
     def _drain(self, node: Node) -> None:
-        for note in node.notes:
-            self._event(note, "info")
-        node.notes.clear()
-        now = self.now
-        net = self.network
-        for msg in node.outbox:
-            envs, lost = net.send(msg, now)
-            if lost is not None:
-                self._event(msg, "debug", f" lost: {lost}")
-            for env in envs:
-                self._push(env.deliver_at, DELIVER, env.id, None)
-        node.outbox.clear()
+        """Log the node's notes, put its outbox on the network, and (re)schedule its timers."""
+        if node.notes:
+            for note in node.notes:
+                self._event(note, "info")
+            node.notes.clear()
+        outbox = node.outbox
+        if outbox:
+            now = self.now
+            send = self.network.send
+            queue = self._queue
+            for msg in outbox:
+                envs, lost = send(msg, now)
+                if lost is not None:
+                    self._event(msg, "debug", f" lost: {lost}")
+                for env in envs:
+                    self._seq += 1
+                    heapq.heappush(queue, (env.deliver_at, self._seq, DELIVER, env.id, None))
+            outbox.clear()
         if node.crashed:
             return
         sched = self._scheduled[node.id]
-        if node.election_deadline is not None and node.election_deadline != sched[0]:
-            sched[0] = node.election_deadline
-            self._push(node.election_deadline, ELECTION, node.id, None)
-        if node.heartbeat_deadline is not None and node.heartbeat_deadline != sched[1]:
-            sched[1] = node.heartbeat_deadline
-            self._push(node.heartbeat_deadline, HEARTBEAT, node.id, None)
+        deadline = node.election_deadline
+        if deadline is not None and deadline != sched[0]:
+            sched[0] = deadline
+            self._push(deadline, ELECTION, node.id, None)
+        deadline = node.heartbeat_deadline
+        if deadline is not None and deadline != sched[1]:
+            sched[1] = deadline
+            self._push(deadline, HEARTBEAT, node.id, None)
 
     # --- clients ---------------------------------------------------------------------------
     def _client(self, cid: Optional[str]) -> _Client:
