@@ -13,7 +13,7 @@ run still fails, leaving a short counterexample to study in the Explorer.
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Iterable, Optional, Sequence
 
 from .config import Config

@@ -17,7 +17,6 @@ import os
 import re
 import shlex
 import sys
-from pathlib import Path
 from typing import Optional, Sequence
 
 from .config import PRESETS, Config

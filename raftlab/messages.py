@@ -13,7 +13,7 @@ in an :class:`raftlab.network.Envelope` with an id and delivery time.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Optional
 
 __all__ = [

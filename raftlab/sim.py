@@ -219,59 +219,50 @@ class Simulation:
         return self._step(None)
 
     def _step(self, limit: Optional[int]) -> Optional[TraceEvent]:
-        """Process the next valid event due at or before ``limit`` (any time if None).
+        """Process the next live event due at or before ``limit`` (any time if None).
         Sets ``self._stepped`` to whether an event was processed."""
         queue = self._queue
-        in_flight = self.network.in_flight
         self._stepped = False
         while queue:
             top = queue[0]
-            time, kind, a = top[0], top[2], top[3]
-            if kind == DELIVER:
-                if a not in in_flight:
-                    heapq.heappop(queue)
-                    continue
-                if limit is not None and time > limit:
-                    return None
+            if self._is_stale(top):
                 heapq.heappop(queue)
-                env = in_flight.pop(a)
-                self.now = time
-                self.steps += 1
-                self._stepped = True
-                return self._deliver(env)
-            if kind == ELECTION or kind == HEARTBEAT:
-                node = self.nodes[a]
-                slot = 0 if kind == ELECTION else 1
-                deadline = node.election_deadline if slot == 0 else node.heartbeat_deadline
-                if node.crashed or self._scheduled[a][slot] != time or deadline != time:
-                    heapq.heappop(queue)
-                    continue
-                if limit is not None and time > limit:
-                    return None
-                heapq.heappop(queue)
-                self._scheduled[a][slot] = None
-                self.now = time
-                self.steps += 1
-                self._stepped = True
-                msg = ElectionTimeout(a, a) if kind == ELECTION else HeartbeatTimeout(a, a)
-                ev = self._event(msg)
-                self._run_node(node, msg)
-                return ev
-            if kind == CLIENT_RETRY:
-                c = self.clients.get(a)
-                if c is None or c.pending is None or c.pending.seq != top[4]:
-                    heapq.heappop(queue)
-                    continue
+                continue
+            time, _, kind, a, b = top
             if limit is not None and time > limit:
                 return None
             heapq.heappop(queue)
             self.now = time
             self.steps += 1
             self._stepped = True
+            if kind == DELIVER:
+                return self._deliver(self.network.in_flight.pop(a))
+            if kind == ELECTION or kind == HEARTBEAT:
+                self._scheduled[a][0 if kind == ELECTION else 1] = None
+                msg = ElectionTimeout(a, a) if kind == ELECTION else HeartbeatTimeout(a, a)
+                ev = self._event(msg)
+                self._run_node(self.nodes[a], msg)
+                return ev
             if kind == CLIENT_TICK:
                 return self._client_tick()
-            return self._client_retry(a, top[4])
+            return self._client_retry(a, b)
         return None
+
+    def _is_stale(self, event: tuple) -> bool:
+        """An event that would do nothing: a message already delivered or dropped, a timer
+        that was reset (or whose node crashed), a retry for a request already answered."""
+        time, _, kind, a, b = event
+        if kind == DELIVER:
+            return a not in self.network.in_flight
+        if kind == ELECTION or kind == HEARTBEAT:
+            node = self.nodes[a]
+            slot = 0 if kind == ELECTION else 1
+            deadline = node.election_deadline if slot == 0 else node.heartbeat_deadline
+            return node.crashed or self._scheduled[a][slot] != time or deadline != time
+        if kind == CLIENT_RETRY:
+            c = self.clients.get(a)
+            return c is None or c.pending is None or c.pending.seq != b
+        return False
 
     def advance(self, ms: int) -> int:
         """Run every event due in the next ``ms`` milliseconds, then move the clock
@@ -453,7 +444,7 @@ class Simulation:
         self._check_running()
         self._record("client", list(cmd), target, client)
         c = self._client(client)
-        ev = self._submit(c, cmd, target)
+        self._submit(c, cmd, target)
         self._notify()
         return c.id, c.seq
 
@@ -626,25 +617,9 @@ class Simulation:
         heapq.heappush(self._queue, (time, self._seq, kind, a, b))
 
     def _discard_stale(self) -> None:
-        """Pop events that will do nothing (delivered or dropped messages, reset timers)."""
+        """Pop events that would do nothing, so the head of the queue is the next live one."""
         queue = self._queue
-        while queue:
-            time, _, kind, a, b = queue[0]
-            if kind == DELIVER:
-                if a in self.network.in_flight:
-                    return
-            elif kind == ELECTION or kind == HEARTBEAT:
-                node = self.nodes[a]
-                slot = 0 if kind == ELECTION else 1
-                deadline = node.election_deadline if slot == 0 else node.heartbeat_deadline
-                if not node.crashed and self._scheduled[a][slot] == time and deadline == time:
-                    return
-            elif kind == CLIENT_RETRY:
-                c = self.clients.get(a)
-                if c is not None and c.pending is not None and c.pending.seq == b:
-                    return
-            else:
-                return
+        while queue and self._is_stale(queue[0]):
             heapq.heappop(queue)
 
     def _deliver(self, env: Envelope, early: bool = False) -> Optional[TraceEvent]:

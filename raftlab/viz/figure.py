@@ -9,7 +9,6 @@ from typing import Optional, Sequence
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from matplotlib.patches import Patch
 
 from .cluster import draw_cluster
 from .logs import CAPTION, draw_logs

@@ -20,7 +20,7 @@ from matplotlib.path import Path
 from matplotlib.textpath import TextPath
 from matplotlib.transforms import Bbox, IdentityTransform
 
-from ..messages import (AppendEntries, AppendEntriesReply, ClientReply, ClientRequest, InstallSnapshot,
+from ..messages import (AppendEntries, AppendEntriesReply, ClientReply, InstallSnapshot,
                         InstallSnapshotReply, Message, RequestVote, RequestVoteReply)
 
 BACKGROUND = "#ffffff"

@@ -230,7 +230,7 @@ def test_index_order_by_tampering():
         sim.advance(200)
     v = caught.value
     assert (v.property, v.nodes) == ("Index order", (follower.id,))
-    assert f"commit_index=3, last log index=1" in v.detail
+    assert "commit_index=3, last log index=1" in v.detail
 
 
 def test_every_property_has_a_test_here():

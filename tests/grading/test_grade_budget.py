@@ -11,8 +11,6 @@ import textwrap
 
 import nbformat
 
-from .classroom import REPO
-
 
 def pytest_env(**extra) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "RAFTLAB_"))}

@@ -9,7 +9,7 @@ import pytest
 from matplotlib.collections import LineCollection, PathCollection, PolyCollection
 from matplotlib.patches import Arc, Circle, RegularPolygon
 
-from raftlab import Config, Role, Simulation, viz
+from raftlab import Simulation, viz
 from raftlab.messages import (AppendEntries, AppendEntriesReply, ClientReply, ClientRequest, Entry,
                               RequestVote, RequestVoteReply)
 
