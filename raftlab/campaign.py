@@ -14,16 +14,23 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from typing import Any, Iterable, Optional, Sequence
+from typing import Any, Iterable, NamedTuple, Optional, Sequence
 
+from . import actions as act
 from .config import Config
-from .errors import NodeError, SafetyViolation
+from .errors import NodeError, OperatorError, SafetyViolation
 from .sim import Simulation
 
 __all__ = ["Fault", "RunResult", "apply_fault", "fault_schedule", "run_one", "run_campaign", "minimize"]
 
-#: A fault: (time in ms, action name, arguments), applied with the Simulation's public methods.
-Fault = tuple[int, str, tuple]
+
+class Fault(NamedTuple):
+    """An operator action to take at ``time`` ms (through ``sim.do``, like any other)."""
+    time: int
+    action: act.Action
+
+    def __str__(self) -> str:
+        return f"t={self.time} {self.action}"
 
 
 def fault_schedule(seed: int, nodes: int, duration: int, every: int = 300) -> list[Fault]:
@@ -46,20 +53,20 @@ def fault_schedule(seed: int, nodes: int, duration: int, every: int = 300) -> li
             victim = names[int(rng.random() * nodes)]
             if victim not in crashed:
                 crashed.append(victim)
-                faults.append((t, "crash", (victim,)))
+                faults.append(Fault(t, act.Crash(victim)))
         elif r < 0.45 and crashed:
-            faults.append((t, "restart", (crashed.pop(int(rng.random() * len(crashed))),)))
+            faults.append(Fault(t, act.Restart(crashed.pop(int(rng.random() * len(crashed))))))
         elif r < 0.6:
             k = 1 + int(rng.random() * (nodes // 2))
             order = sorted(names, key=lambda _: rng.random())
-            faults.append((t, "partition", (sorted(order[:k]),)))
+            faults.append(Fault(t, act.Partition((tuple(sorted(order[:k])),))))
         elif r < 0.7:
-            faults.append((t, "heal", ()))
+            faults.append(Fault(t, act.Heal()))
         else:
-            faults.append((t, "client", (f"put k{int(rng.random() * 5)} {t}",)))
-    faults.append((quiet, "heal", ()))
+            faults.append(Fault(t, act.ClientRequest(f"put k{int(rng.random() * 5)} {t}")))
+    faults.append(Fault(quiet, act.Heal()))
     for victim in crashed:
-        faults.append((quiet, "restart", (victim,)))
+        faults.append(Fault(quiet, act.Restart(victim)))
     return faults
 
 
@@ -83,25 +90,14 @@ class RunResult:
         return f"seed {self.seed}: {self.problem}: {self.detail} ({len(self.faults)} faults)"
 
 
-def apply_fault(sim: Simulation, fault: Fault) -> None:
-    """Apply one fault, skipping it quietly if it no longer makes sense
-    (restarting a node that is up, crashing one that is down)."""
-    _, name, args = fault
-    if name == "crash":
-        if not sim.node(args[0]).crashed:
-            sim.crash(args[0])
-    elif name == "restart":
-        if sim.node(args[0]).crashed:
-            sim.restart(args[0])
-    elif name == "partition":
-        if len(args[0]) < len(sim.names):
-            sim.partition(list(args[0]))
-    elif name == "heal":
-        sim.heal()
-    elif name == "client":
-        sim.client_request(args[0])
-    else:
-        raise ValueError(f"unknown fault {name!r}")
+def apply_fault(sim: Simulation, fault: Fault) -> bool:
+    """Take one fault's action with ``sim.do``; skip it quietly (and return False) if the simulation
+    refuses it as it stands (restarting a node that is up, crashing one that is down)."""
+    try:
+        sim.do(fault.action)
+    except OperatorError:
+        return False
+    return True
 
 
 def run_one(seed: int, config: Optional[Config] = None, impl: Any = None, duration: int = 5000,
@@ -114,8 +110,8 @@ def run_one(seed: int, config: Optional[Config] = None, impl: Any = None, durati
     sim = Simulation(config, impl=impl)
     try:
         for fault in faults:
-            if fault[0] > sim.now:
-                sim.advance(fault[0] - sim.now)
+            if fault.time > sim.now:
+                sim.advance(fault.time - sim.now)
             apply_fault(sim, fault)
         if duration > sim.now:
             sim.advance(duration - sim.now)

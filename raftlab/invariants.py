@@ -18,9 +18,11 @@ and two more that make bugs show up early:
   starts it again from the snapshot).
 * **Index order**: ``0 <= last_applied <= commit_index <= last log index``.
 
-The checks are incremental: each step looks only at what that step changed
-(new entries, a truncation, a new leader, newly applied entries), so their
-cost does not grow with the length of the logs.
+The checks are incremental: each step looks only at what that step changed,
+as the node's ``Ready`` reports it (entries written, entries removed, entries
+applied) plus its role, term and commit index, so their cost does not grow
+with the length of the logs.  The checker keeps its own memory (leaders by
+term, the committed entries, who applied what); it never writes to a node.
 
 Log Matching is checked by induction: every entry ``(index, term)`` that any
 log holds must sit on the same previous term and carry the same command as
@@ -33,7 +35,7 @@ from typing import Optional
 
 from .errors import SafetyViolation
 from .messages import Entry, format_command
-from .node import Node, Role
+from .node import Node, Ready, Role
 
 __all__ = ["SafetyChecker", "PROPERTIES"]
 
@@ -56,27 +58,23 @@ class SafetyChecker:
         self.applied: list[Optional[tuple[Entry, str]]] = [None]  # index -> (entry, first applier)
         self.commit_seen: dict[str, int] = {}
 
-    def before_step(self, node: Node) -> tuple:
-        return (node.role, node.current_term, node.commit_index)
-
-    def after_step(self, node: Node, before: tuple) -> None:
-        """Check everything ``node`` changed in the step that just ended."""
-        role0, term0, commit0 = before
-        log = node.log
+    def after_step(self, node: Node, ready: Ready, role0: Role, term0: int, commit0: int) -> None:
+        """Check everything ``node`` changed in the step that just ended (it was ``role0`` in
+        ``term0`` with commit index ``commit0`` before it)."""
         if node.role is Role.LEADER:
             self._check_leader(node)
-        if log.truncated is not None:
-            self._check_truncation(node, role0, term0)
-        if log.dirty_from is not None:
-            self._check_log_matching(node, log.dirty_from)
-            log.dirty_from = None
-        if node.commit_index != commit0 or node.applied:
-            self._check_commit(node, commit0)
+        written_from, removed = ready.log
+        if removed is not None:
+            self._check_truncation(node, removed, role0, term0)
+        if written_from is not None:
+            self._check_log_matching(node, written_from)
+        if node.commit_index != commit0 or ready.applied:
+            self._check_commit(node, ready.applied)
         self._check_order(node)
 
     def after_restart(self, node: Node) -> None:
+        """A restart starts the commit index again from the snapshot: not a step back."""
         self.commit_seen[node.id] = node.commit_index
-        node.log.truncated = None
 
     # --- the properties ------------------------------------------------------------
     def _check_leader(self, node: Node) -> None:
@@ -104,9 +102,8 @@ class SafetyChecker:
                                   f"committed entry {_entry(c, want)}: its log {have}",
                                   nodes=(node.id, self.committed_by[c]), index=c)
 
-    def _check_truncation(self, node: Node, role0: Role, term0: int) -> None:
-        index, term = node.log.truncated
-        node.log.truncated = None
+    def _check_truncation(self, node: Node, removed: tuple[int, int], role0: Role, term0: int) -> None:
+        index, term = removed
         if role0 is Role.LEADER and node.role is Role.LEADER and node.current_term == term0:
             raise SafetyViolation("Leader Append-Only",
                                   f"leader {node.id} of term {term0} deleted its entries from index {index}",
@@ -142,7 +139,7 @@ class SafetyChecker:
                               f"{format_command(other_e.command)}")
                 raise SafetyViolation("Log Matching", detail, nodes=(node.id, holder), index=index)
 
-    def _check_commit(self, node: Node, commit0: int) -> None:
+    def _check_commit(self, node: Node, newly_applied: list) -> None:
         seen = self.commit_seen.get(node.id, 0)
         if node.commit_index < seen:
             raise SafetyViolation("Committed entries never lost",
@@ -156,7 +153,7 @@ class SafetyChecker:
             committed.append(log.entries[index - log.snapshot_index - 1])
             self.committed_by.append(node.id)
         applied = self.applied
-        for index, entry, _result in node.applied:
+        for index, entry, _result in newly_applied:
             if index < len(applied):
                 first = applied[index]
                 if first is not None and first[0] != entry:
@@ -168,7 +165,6 @@ class SafetyChecker:
                 while len(applied) < index:
                     applied.append(None)
                 applied.append((entry, node.id))
-        node.applied.clear()
 
     def _check_order(self, node: Node) -> None:
         last = node.log.last_index

@@ -5,18 +5,31 @@ Index ``i`` of the log is ``entries[i - snapshot_index - 1]``.  Entries up to
 last compacted entry (``snapshot_term``) is kept, for the AppendEntries
 consistency check.
 
-The log keeps two small notes for the safety checker, so that it can check
-incrementally instead of rescanning every log each step: ``dirty_from`` (the
-lowest index written since the checker last looked) and ``truncated`` (the
-index and term of the first entry ever removed since then).
+Like etcd-io/raft's *unstable* log, it remembers what changed since it was
+last persisted: the lowest index written and the first entry removed.  The
+node hands that over in each step's ``Ready`` (:meth:`take_changes`); the safety
+checker reads it there, so it looks only at what a step changed.
 """
 from __future__ import annotations
 
-from typing import Iterable, Optional
+from typing import Iterable, NamedTuple, Optional
 
 from .messages import Entry
 
-__all__ = ["Log", "LogError"]
+__all__ = ["Log", "LogError", "LogChanges"]
+
+
+class LogChanges(NamedTuple):
+    """What one step did to a log: the lowest index written (``None``: nothing written) and the
+    ``(index, term)`` of the first entry removed (``None``: nothing removed)."""
+    written_from: Optional[int]
+    removed: Optional[tuple[int, int]]
+
+    def __str__(self) -> str:
+        return f"written from {self.written_from}, removed {self.removed}"
+
+
+LogChanges.NONE = LogChanges(None, None)  # type: ignore[attr-defined]
 
 
 class LogError(IndexError):
@@ -24,14 +37,22 @@ class LogError(IndexError):
 
 
 class Log:
-    __slots__ = ("entries", "snapshot_index", "snapshot_term", "dirty_from", "truncated")
+    __slots__ = ("entries", "snapshot_index", "snapshot_term", "_written_from", "_removed")
 
     def __init__(self, entries: Iterable[Entry] = (), snapshot_index: int = 0, snapshot_term: int = 0):
         self.entries: list[Entry] = list(entries)
         self.snapshot_index = snapshot_index
         self.snapshot_term = snapshot_term
-        self.dirty_from: Optional[int] = snapshot_index + 1 if self.entries else None
-        self.truncated: Optional[tuple[int, int]] = None
+        self._written_from: Optional[int] = snapshot_index + 1 if self.entries else None
+        self._removed: Optional[tuple[int, int]] = None
+
+    def take_changes(self) -> LogChanges:
+        """What was written and removed since the last call (and forget it)."""
+        if self._written_from is None and self._removed is None:
+            return LogChanges.NONE  # type: ignore[attr-defined]
+        changes = LogChanges(self._written_from, self._removed)
+        self._written_from = self._removed = None
+        return changes
 
     # --- reading -------------------------------------------------------------
     @property
@@ -108,8 +129,8 @@ class Log:
 
     # --- writing -------------------------------------------------------------
     def _touch(self, index: int) -> None:
-        if self.dirty_from is None or index < self.dirty_from:
-            self.dirty_from = index
+        if self._written_from is None or index < self._written_from:
+            self._written_from = index
 
     def append(self, entry: Entry) -> int:
         """Append one entry at the end; return its index."""
@@ -125,8 +146,8 @@ class Log:
                            f"{self.snapshot_index} are in the snapshot and committed")
         if index > self.last_index:
             return
-        if self.truncated is None or index < self.truncated[0]:
-            self.truncated = (index, self.term_at(index))
+        if self._removed is None or index < self._removed[0]:
+            self._removed = (index, self.term_at(index))
         del self.entries[index - self.snapshot_index - 1:]
         self._touch(index)
 
@@ -139,8 +160,8 @@ class Log:
         term = self.term_at(upto)
         del self.entries[: upto - self.snapshot_index]
         self.snapshot_index, self.snapshot_term = upto, term
-        if self.dirty_from is not None and self.dirty_from <= upto:
-            self.dirty_from = upto + 1 if self.entries else None
+        if self._written_from is not None and self._written_from <= upto:
+            self._written_from = upto + 1 if self.entries else None
 
     def reset_to_snapshot(self, index: int, term: int, keep_tail: bool) -> None:
         """Install a snapshot ending at ``index/term``: keep the entries after it if
@@ -149,16 +170,16 @@ class Log:
             self.compact(index)
             return
         first = max(index, self.snapshot_index) + 1
-        if first <= self.last_index and (self.truncated is None or first < self.truncated[0]):
+        if first <= self.last_index and (self._removed is None or first < self._removed[0]):
             # entries up to index are covered by the snapshot; those after it are discarded
-            self.truncated = (first, self.term_at(first))
+            self._removed = (first, self.term_at(first))
         self.entries = []
         self.snapshot_index, self.snapshot_term = index, term
-        self.dirty_from = None
+        self._written_from = None
 
     def copy(self) -> "Log":
         log = Log(self.entries, self.snapshot_index, self.snapshot_term)
-        log.dirty_from, log.truncated = self.dirty_from, self.truncated
+        log._written_from, log._removed = self._written_from, self._removed
         return log
 
     def __iter__(self):

@@ -10,6 +10,11 @@ Every message takes a delay drawn from its link's range; reordering follows
 from the delays.  A message may be lost (probability ``drop``), duplicated
 (probability ``duplicate``: a second copy with its own delay), or blocked by a
 partition or a cut link (checked when it is sent and again when it arrives).
+
+Clients are on the network like servers: a partition can put a client on one
+side (``partition(["n1", "c1"], ...)``), a link to or from a client can be cut,
+and a client can be isolated.  A client a partition does not name reaches every
+side, like a client outside the data center whose split it is.
 """
 from __future__ import annotations
 
@@ -82,7 +87,8 @@ class Network:
         self.nodes = list(nodes)
         self.links: dict[tuple[str, str], LinkConfig] = {}
         self.in_flight: dict[int, Envelope] = {}
-        self.groups: Optional[dict[str, int]] = None     # node -> partition group
+        self.groups: Optional[dict[str, Optional[int]]] = None  # endpoint -> partition group (None: every)
+        self.client_group: Optional[int] = None          # the group of endpoints a partition does not name
         self.cut: set[tuple[str, str]] = set()           # one-way cut links (src, dst)
         self._streams: dict[tuple[str, str], _LinkStream] = {}
         self._next_id = 1
@@ -95,12 +101,63 @@ class Network:
         if (src, dst) in self.cut:
             return f"link {src}->{dst} is cut"
         groups = self.groups
-        if groups is not None and src in groups and dst in groups and groups[src] != groups[dst]:
-            return f"{src} and {dst} are on different sides of a partition"
+        if groups is not None:
+            a, b = groups.get(src, self.client_group), groups.get(dst, self.client_group)
+            if a is not None and b is not None and a != b:
+                return f"{src} and {dst} are on different sides of a partition"
+        return None
+
+    def blocked_anywhere(self, who: str) -> Optional[str]:
+        """Why ``who`` cannot reach someone now (a partition or a cut link), or None."""
+        if any(who in link for link in self.cut):
+            return "a cut link"
+        groups = self.groups
+        if groups is not None and groups.get(who, self.client_group) is not None:
+            return "a partition"
         return None
 
     def link(self, src: str, dst: str) -> LinkConfig:
         return self.links.get((src, dst), self.default)
+
+    # --- partitions ---------------------------------------------------------------
+    def split(self, groups: list[list[str]]) -> None:
+        """Partition into ``groups`` (every server is in one); clients not named reach every side."""
+        self.groups = {x: i for i, g in enumerate(groups) for x in g}
+        self.client_group = None
+
+    def reconnect(self, who: str) -> None:
+        """``who`` reaches every side again and loses its cut links; the rest stays split."""
+        self.cut = {link for link in self.cut if who not in link}
+        if self.groups is None:
+            return
+        self.groups[who] = None
+        sides = {g for g in self.groups.values() if g is not None}
+        if len(sides | {self.client_group}) < 2:
+            self.groups = None
+
+    def heal(self) -> None:
+        self.groups = None
+        self.cut.clear()
+
+    def sides(self) -> Optional[tuple[tuple[str, ...], ...]]:
+        """The partition as groups of names (servers in cluster order, then clients), or None.
+        Names that reach every side (see :meth:`reconnect`) are in :meth:`bridges`, not here."""
+        if self.groups is None:
+            return None
+        by_group: dict[int, list[str]] = {}
+        for name, g in self.groups.items():
+            if g is not None:
+                by_group.setdefault(g, []).append(name)
+        return tuple(tuple(sorted(by_group[g], key=self._order)) for g in sorted(by_group))
+
+    def bridges(self) -> tuple[str, ...]:
+        """Names a partition does not hold back: they were reconnected while it stood."""
+        if self.groups is None:
+            return ()
+        return tuple(sorted((n for n, g in self.groups.items() if g is None), key=self._order))
+
+    def _order(self, name: str) -> tuple:
+        return (0, self.nodes.index(name), "") if name in self.nodes else (1, len(name), name)
 
     # --- sending and delivering ----------------------------------------------------
     def send(self, message: Message, now: int) -> tuple[list[Envelope], Optional[str]]:

@@ -3,9 +3,14 @@
 Rule 1: the node never reads a clock, never draws from the global ``random``,
 starts no thread and does no I/O.  The simulator hands it one input at a time
 (a message, or a timer firing, which is itself a local message) together with
-the current virtual time, and reads back what it wants to send (``outbox``),
-when its timers should fire (``election_deadline``, ``heartbeat_deadline``)
-and what it applied (``applied``).
+the current virtual time; :meth:`Node.step` returns the step's effects as a
+:class:`Ready` (like etcd-io/raft's): the messages to send, the notes for the
+event log, the entries applied, and which log entries were written or removed.
+When its timers should fire is in ``election_deadline`` and ``heartbeat_deadline``.
+
+While a step runs, the rules add to its Ready through ``node.send`` /
+``node.note`` (``node.outbox``, ``node.notes`` and ``node.applied`` are the
+current Ready's lists); the next step starts a new one.
 
 Rule 2: the protocol's rules live in :mod:`raftlab.rules`, one function per
 rule of Figure 2.  The node only dispatches to them, through ``node.rules``,
@@ -26,13 +31,13 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any, Callable, Optional
 
-from .log import Log
+from .log import Log, LogChanges
 from .messages import (AppendEntries, AppendEntriesReply, ClientRequest,
                        ElectionTimeout, Entry, HeartbeatTimeout, InstallSnapshot,
                        InstallSnapshotReply, Message, RequestVote, RequestVoteReply)
 from .statemachine import KVStore, Snapshot
 
-__all__ = ["Node", "Role", "NodeConfig"]
+__all__ = ["Node", "Role", "NodeConfig", "Ready", "RoleChange"]
 
 
 class Role(Enum):
@@ -56,6 +61,37 @@ class NodeConfig:
     max_entries: int = 64            # at most this many entries per AppendEntries
 
 
+@dataclass(frozen=True, slots=True)
+class RoleChange:
+    """A note that the server's role changed (``become_*`` writes it; the event log shows it)."""
+    node: str
+    role: Role
+    term: int
+
+    def __str__(self) -> str:
+        return f"{self.node} became {self.role} at term {self.term}"
+
+
+class Ready:
+    """What one step of a node produced, for the simulation to carry out (etcd-io/raft's ``Ready``).
+
+    ``messages`` to send; ``notes`` for the event log (text, or :class:`RoleChange`); ``applied``, the
+    ``(index, entry, result)`` of each entry applied to the state machine; ``log``, the lowest log index
+    written and the first ``(index, term)`` removed, i.e. what a real server would write to disk
+    before sending ``messages``."""
+    __slots__ = ("messages", "notes", "applied", "log")
+
+    def __init__(self) -> None:
+        self.messages: list[Message] = []
+        self.notes: list[Any] = []
+        self.applied: list[tuple[int, Entry, Any]] = []
+        self.log: LogChanges = LogChanges.NONE
+
+    def __repr__(self) -> str:
+        return (f"Ready(messages={len(self.messages)}, notes={self.notes!r}, applied={len(self.applied)}, "
+                f"log={self.log})")
+
+
 class Node:
     """One Raft server.  Read its fields freely; change it only through
     :meth:`step` (or the simulation's operator actions)."""
@@ -74,10 +110,18 @@ class Node:
         self.snapshot: Optional[Snapshot] = None
         self.crashed = False
         self.now = 0
-        self.outbox: list[Message] = []
-        self.notes: list[str] = []
-        self.applied: list[tuple[int, Entry, Any]] = []
+        self._begin()
         self._reset_volatile()
+
+    def _begin(self) -> Ready:
+        """Start a step: a new, empty Ready collects what it does."""
+        ready = self.ready = Ready()
+        self.outbox, self.notes, self.applied = ready.messages, ready.notes, ready.applied
+        return ready
+
+    def _end(self, ready: Ready) -> Ready:
+        ready.log = self.log.take_changes()
+        return ready
 
     def _reset_volatile(self) -> None:
         # volatile state on all servers
@@ -130,7 +174,7 @@ class Node:
     # --- role changes (the only places ``role`` is assigned) ---------------------
     def become_follower(self, leader_id: Optional[str] = None) -> None:
         if self.role is not Role.FOLLOWER:
-            self.note(f"became follower at term {self.current_term}")
+            self.notes.append(RoleChange(self.id, Role.FOLLOWER, self.current_term))
         self.role = Role.FOLLOWER
         self.leader_id = leader_id
         self.votes_granted = set()
@@ -142,12 +186,12 @@ class Node:
         self.role = Role.PRE_CANDIDATE
         self.leader_id = None
         self.votes_granted = {self.id}
-        self.note(f"became pre-candidate at term {self.current_term}")
+        self.notes.append(RoleChange(self.id, self.role, self.current_term))
 
     def become_candidate(self) -> None:
         self.role = Role.CANDIDATE
         self.leader_id = None
-        self.note(f"became candidate at term {self.current_term}")
+        self.notes.append(RoleChange(self.id, self.role, self.current_term))
 
     def become_leader(self) -> None:
         """Section 5.3: a new leader sets nextIndex to its last log index + 1 and
@@ -156,7 +200,7 @@ class Node:
         self.role = Role.LEADER
         self.leader_id = self.id
         self.votes_granted = set()
-        self.note(f"became leader at term {self.current_term}")
+        self.notes.append(RoleChange(self.id, self.role, self.current_term))
         last = self.log.last_index
         self.next_index = {p: last + 1 for p in self.peers}
         self.match_index = {p: 0 for p in self.peers}
@@ -170,11 +214,11 @@ class Node:
         self.heartbeat_deadline = self.now + self.config.heartbeat
 
     # --- the only entry point ------------------------------------------------
-    def step(self, message: Message, now: int) -> None:
-        """Handle one input at virtual time ``now``.  Outputs accumulate in
-        ``outbox``, ``notes`` and ``applied``; the caller drains them."""
+    def step(self, message: Message, now: int) -> Ready:
+        """Handle one input at virtual time ``now``; return what it produced."""
         if self.crashed:
             raise RuntimeError(f"{self.id} is crashed: restart it before it can handle {message}")
+        ready = self._begin()
         self.now = now
         rules = self.rules
         kind = type(message)
@@ -183,33 +227,52 @@ class Node:
         elif kind is HeartbeatTimeout:
             rules.on_heartbeat_timeout(self)
         else:
-            term = getattr(message, "term", None)
-            if term is not None and term > self.current_term and not _is_pre_vote_probe(message):
-                if kind is RequestVote and rules.in_leader_lease(self):
-                    return   # section 4.2.3: ignore a disruptive candidate while a leader is alive
-                rules.update_term(self, term)
-            handler = _HANDLERS.get(kind)
-            if handler is None:
-                raise TypeError(f"{self.id} cannot handle {message!r}")
-            if (kind is RequestVote or kind is RequestVoteReply) and message.pre_vote:
-                handler = _PRE_VOTE_HANDLERS[kind]
-            getattr(rules, handler)(self, message)
+            self._receive(message, kind)
         rules.apply_committed(self)
+        ready.log = self.log.take_changes()
+        return ready
 
-    def crash(self) -> None:
+    def _receive(self, message: Message, kind: type) -> None:
+        """A message from another server or a client: the term rule first (once, for every
+        message: "If RPC request or response contains term T > currentTerm: set currentTerm =
+        T, convert to follower", section 5.1), then the message's handler."""
+        rules = self.rules
+        term = getattr(message, "term", None)
+        if term is not None and term > self.current_term and not _is_pre_vote_probe(message):
+            if kind is RequestVote and rules.in_leader_lease(self):
+                return   # section 4.2.3: ignore a disruptive candidate while a leader is alive
+            rules.update_term(self, term)
+        handler = _HANDLERS.get(kind)
+        if handler is None:
+            raise TypeError(f"{self.id} cannot handle {message!r}")
+        if (kind is RequestVote or kind is RequestVoteReply) and message.pre_vote:  # type: ignore[attr-defined]
+            handler = _PRE_VOTE_HANDLERS[kind]
+        getattr(rules, handler)(self, message)
+
+    def start(self, now: int) -> Ready:
+        """Boot for the first time: a follower whose election timer starts now (section 5.2)."""
+        ready = self._begin()
+        self.now = now
+        self.rules.reset_election_timer(self)
+        return self._end(ready)
+
+    def crash(self) -> Ready:
         """Lose all volatile state; keep current_term, voted_for, log and snapshot."""
+        ready = self._begin()
         self.crashed = True
-        self.outbox.clear()
         self._reset_volatile()
         self.note("crashed")
+        return self._end(ready)
 
-    def restart(self, now: int) -> None:
+    def restart(self, now: int) -> Ready:
         """Come back as a follower, from the persistent state alone."""
+        ready = self._begin()
         self.crashed = False
         self.now = now
         self._reset_volatile()
         self.note(f"restarted at term {self.current_term} with {self.log.last_index} log entries")
         self.rules.reset_election_timer(self)
+        return self._end(ready)
 
     def __repr__(self) -> str:
         return (f"<Node {self.id} {self.role} term={self.current_term} voted_for={self.voted_for} "

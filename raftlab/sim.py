@@ -1,70 +1,64 @@
 """The simulation: a virtual clock, an event queue, the nodes, the network and the operator.
 
-Time is an integer number of virtual milliseconds.  Pending events sit in a
+Time is an integer number of virtual milliseconds.  Pending events sit in one
 heap of ``(time, sequence, kind, a, b)``; the sequence number makes ties
 first-in first-out, so a run is fully determined by the seed and the operator's
 actions (the scheduler pattern of SimPy).
 
-Every move an operator can make is a public method: :meth:`step`,
-:meth:`advance`, :meth:`run_until`, :meth:`crash`, :meth:`restart`,
-:meth:`drop`, :meth:`deliver`, :meth:`partition`, :meth:`isolate`,
-:meth:`cut`, :meth:`heal`, :meth:`timeout`, :meth:`client_request`,
-:meth:`set_pre_vote`, :meth:`rewind`.  Widgets, lessons, tests and graders
-all call these.  Each checks its arguments first and changes nothing when they
-are wrong.  Each is recorded (with the step and time it happened at), so a run
-is saved as ``seed + config + actions`` and replays exactly.
+Rule 1: every move an operator can make is a public method (:meth:`crash`,
+:meth:`restart`, :meth:`drop`, :meth:`deliver`, :meth:`partition`,
+:meth:`isolate`, :meth:`cut`, :meth:`reconnect`, :meth:`heal`,
+:meth:`set_network`, :meth:`timeout`, :meth:`client_request`,
+:meth:`set_pre_vote`, :meth:`set_check_quorum`, :meth:`advance`), and each of
+them is one :class:`raftlab.actions.Action` handed to :meth:`do`, which
+validates, records and applies it.  Stepping (:meth:`step`, :meth:`run_until`)
+is not recorded: it follows from the seed and the actions.
+
+Rule 2: a node's step returns its effects (a :class:`raftlab.node.Ready`);
+:meth:`_apply_ready` is the one place they are carried out: events logged,
+messages put on the network, timers scheduled, the safety checker shown them.
+
+Rule 3: what happened is recorded as typed events (:mod:`raftlab.events`) in
+``sim.trace`` and as :class:`~raftlab.events.NodeState` /
+:class:`~raftlab.events.NetworkState` records in ``sim.timeline``.
+
+Rule 4: a run is its configuration, its rules and its recorded actions
+(:class:`raftlab.run.Run`, ``sim.run``).  :meth:`rewind` replays the run up to a
+step with the *same* rules object, so no student module is imported again, and
+the :class:`~raftlab.node.Node` objects a caller holds stay the simulation's
+nodes: after a rewind they hold the state of that earlier moment.
 """
 from __future__ import annotations
 
 import heapq
-import json
 import random
 from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable, Optional, Union
+from typing import Any, Callable, Optional, Union
 
+from . import actions as act
 from .config import Config
 from .errors import (ConfigError, MessageNotInFlight, NodeError, OperatorError, RaftlabError,
                      SafetyViolation, UnknownNodeError)
-from .impl import load_rules
+from .events import (ClientDone, ClientSent, Committed, Delivered, Dropped, Lost, NetworkState,
+                     NodeState, Note, OperatorMove, RoleChanged, TimerFired, TraceEvent, Violation)
+from .impl import Rules, load_rules
 from .invariants import SafetyChecker
-from .messages import (ClientReply, ClientRequest, ElectionTimeout, HeartbeatTimeout, Message,
-                       format_command)
+from .messages import ClientReply, ClientRequest, ElectionTimeout, HeartbeatTimeout, Message, format_command
 from .network import Envelope, LinkConfig, Network
-from .node import Node, NodeConfig, Role
-from .statemachine import check_command
+from .node import Node, NodeConfig, Ready, Role, RoleChange
 
 __all__ = ["Simulation", "TraceEvent", "Operation", "NodeError"]
 
 DELIVER, ELECTION, HEARTBEAT, CLIENT_TICK, CLIENT_RETRY = range(5)
-FORMAT_VERSION = 1
-
-
-class TraceEvent:
-    """One line of the event log: ``what`` happened at ``time`` (step ``step``).
-
-    ``what`` is a message or a string; it is turned into text only when read,
-    so recording history costs almost nothing."""
-    __slots__ = ("step", "time", "what", "suffix", "level")
-
-    def __init__(self, step: int, time: int, what: Any, level: str = "debug", suffix: str = ""):
-        self.step, self.time, self.what, self.level, self.suffix = step, time, what, level, suffix
-
-    @property
-    def text(self) -> str:
-        return f"{self.what}{self.suffix}"
-
-    def __str__(self) -> str:
-        return f"t={self.time:<6} {self.text}"
-
-    def __repr__(self) -> str:
-        return f"TraceEvent(step={self.step}, {self})"
+NodeName = Union[str, int]
 
 
 @dataclass(slots=True)
 class Operation:
-    """One client operation as the client saw it (for linearizability checks)."""
+    """One client operation as the client saw it: invoked at ``invoked``, answered at ``completed``
+    (None while it is pending) with ``result``.  ``id`` is ``(client, seq)``."""
     client: str
     seq: int
     command: tuple
@@ -72,6 +66,10 @@ class Operation:
     completed: Optional[int] = None
     result: Any = None
     attempts: int = 1
+
+    @property
+    def id(self) -> tuple[str, int]:
+        return (self.client, self.seq)
 
     def __str__(self) -> str:
         end = f"t={self.completed} -> {self.result!r}" if self.completed is not None else "pending"
@@ -82,7 +80,10 @@ class _Client:
     __slots__ = ("id", "seq", "pending", "guess", "last_target")
 
     def __init__(self, cid: str):
-        self.id, self.seq, self.pending, self.guess, self.last_target = cid, 0, None, None, None
+        self.id, self.seq = cid, 0
+        self.pending: Optional[Operation] = None
+        self.guess: Optional[str] = None
+        self.last_target: Optional[str] = None
 
 
 class Simulation:
@@ -101,8 +102,10 @@ class Simulation:
         if not isinstance(config, Config):
             raise ConfigError(f"config must be a raftlab Config, got {type(config).__name__}")
         self.initial_config = config
-        self.impl = impl
-        self.rules = load_rules(impl)
+        self.rules = impl if isinstance(impl, Rules) else load_rules(impl)
+        #: how the rules are named in a saved run (see :attr:`run`)
+        self.impl = getattr(impl, "spec", None) if isinstance(impl, Rules) else impl
+        self.listeners: list[Callable[["Simulation"], None]] = []
         self._start(config)
 
     # --- construction ------------------------------------------------------------------
@@ -117,11 +120,11 @@ class Simulation:
                                self.names)
         self.clients: dict[str, _Client] = {}
         self.operations: list[Operation] = []
-        self._pending_ops: dict[tuple[str, int], Operation] = {}
+        self._operations: dict[tuple[str, int], Operation] = {}
         self._load_random = random.Random(f"{config.seed}:clients").random
         self.now = 0
         self.steps = 0
-        self.actions: list[list] = []
+        self.actions: list[act.Recorded] = []
         self.trace: deque[TraceEvent] = deque(maxlen=config.history or 1)
         self._record_trace = config.history > 0
         self.checker = SafetyChecker() if config.check_safety else None
@@ -130,14 +133,13 @@ class Simulation:
         self._queue: list[tuple] = []
         self._seq = 0
         self._scheduled: dict[str, list] = {name: [None, None] for name in self.names}
-        self.listeners: list[Callable[["Simulation"], None]] = []
-        #: Changes over time, for timelines: ("node", time, id, role, term, commit_index, crashed)
-        #: whenever one of those changes, and ("net", time, groups, cut links) on partition/heal/cut.
-        self.timeline: deque[tuple] = deque(maxlen=max(config.history * 10, 1000))
+        #: Changes over time, for timelines: a NodeState whenever a server's role, term, commit index
+        #: or crashed flag changes, and a NetworkState whenever the network is split, cut or healed.
+        self.timeline: deque[Union[NodeState, NetworkState]] = deque(maxlen=max(config.history * 10, 1000))
         for name in self.names:
-            self.timeline.append(("node", 0, name, "follower", 0, 0, False))
+            self.timeline.append(NodeState(0, name, "follower", 0, 0, False))
         for node in self.nodes.values():
-            self._call(node, lambda n=node: n.rules.reset_election_timer(n), None)
+            self._run_node(node, node.start, None)
         if config.request_interval:
             self._push(config.request_interval, CLIENT_TICK, None, None)
 
@@ -149,25 +151,42 @@ class Simulation:
     def _timeout_stream(self, name: str) -> Callable[[], int]:
         """Node ``name``'s k-th election timeout is the k-th draw of its own stream."""
         draw = random.Random(f"{self.config.seed}:timeout:{name}").random
+        lo, hi = self.config.election_timeout
 
         def next_timeout() -> int:
-            lo, hi = self.config.election_timeout
             return lo + int(draw() * (hi - lo + 1))
         return next_timeout
 
     # --- reading the state ----------------------------------------------------------------
-    def node(self, name: Union[str, int]) -> Node:
+    def node(self, name: NodeName) -> Node:
         """The node called ``name`` (``"n2"`` or ``2``)."""
         return self.nodes[self._name(name)]
 
-    def leader(self) -> Optional[Node]:
-        """The live leader with the highest term, or None."""
+    def leader(self, reachable: bool = True) -> Optional[Node]:
+        """The leader clients can use: the live leader of the highest term that can exchange messages
+        with a majority of the servers (itself included) that would follow it (their term is not
+        higher than its own).  ``reachable=False``: any live server that believes it is leader, of
+        the highest term, even one cut off from the rest or left behind by a newer term."""
         best = None
         for node in self.nodes.values():
             if node.role is Role.LEADER and not node.crashed:
                 if best is None or node.current_term > best.current_term:
-                    best = node
+                    if not reachable or self._followed_by_majority(node):
+                        best = node
         return best
+
+    def _followed_by_majority(self, leader: Node) -> bool:
+        net = self.network
+        split = net.groups is not None or bool(net.cut)
+        blocked = net.blocked
+        term, name = leader.current_term, leader.id
+        count = 0
+        for other, n in self.nodes.items():
+            if n.crashed or n.current_term > term:
+                continue
+            if other == name or not split or (blocked(name, other) is None and blocked(other, name) is None):
+                count += 1
+        return count > len(self.names) // 2
 
     def in_flight(self) -> list[Envelope]:
         """Messages in flight, soonest delivery first."""
@@ -184,13 +203,29 @@ class Simulation:
     def trace_text(self, level: str = "debug") -> str:
         return "\n".join(str(e) for e in self.events(level))
 
-    def committed(self, name: Union[str, int, None] = None) -> list:
+    def committed(self, name: Optional[NodeName] = None) -> list:
         """The committed log entries of a node (default: the leader, else the node
         with the highest commit index), from the oldest one still in its log."""
         node = self.node(name) if name is not None else (
             self.leader() or max(self.nodes.values(), key=lambda n: n.commit_index))
         log = node.log
         return [log.entry(i) for i in range(log.snapshot_index + 1, node.commit_index + 1)]
+
+    def operation(self, op_id: tuple[str, int]) -> Operation:
+        """The client operation ``op_id`` (what :meth:`client_request` returned: ``(client, seq)``):
+        its command, when it was invoked and answered, and its result."""
+        op = self._operations.get(tuple(op_id)) if isinstance(op_id, (tuple, list)) else None
+        if op is None:
+            raise OperatorError(f"there is no client operation {op_id!r}; client_request() returns "
+                                f"the id of the one it sends, like ('c1', 1)")
+        return op
+
+    def wait_for(self, op_id: tuple[str, int], within: int = 10_000) -> Operation:
+        """Run until operation ``op_id`` is answered (at most ``within`` ms); return it (its
+        ``completed`` is None if it was not answered in time)."""
+        op = self.operation(op_id)
+        self.run_until(lambda s: op.completed is not None, within=within)
+        return op
 
     @property
     def stats(self) -> dict:
@@ -216,7 +251,9 @@ class Simulation:
         """Process the next event (a message arrives, a timer fires, a client acts).
         Returns its trace line (None when history is off), or None when nothing is pending."""
         self._check_running()
-        return self._step(None)
+        ev = self._step(None)
+        self._notify()
+        return ev
 
     def _step(self, limit: Optional[int]) -> Optional[TraceEvent]:
         """Process the next live event due at or before ``limit`` (any time if None).
@@ -238,15 +275,20 @@ class Simulation:
             if kind == DELIVER:
                 return self._deliver(self.network.in_flight.pop(a))
             if kind == ELECTION or kind == HEARTBEAT:
-                self._scheduled[a][0 if kind == ELECTION else 1] = None
-                msg = ElectionTimeout(a, a) if kind == ELECTION else HeartbeatTimeout(a, a)
-                ev = self._event(msg)
-                self._run_node(self.nodes[a], msg)
-                return ev
+                return self._fire_timer(a, kind)
             if kind == CLIENT_TICK:
                 return self._client_tick()
             return self._client_retry(a, b)
         return None
+
+    def _run_events(self, limit: int) -> int:
+        """Process every event due at or before ``limit``; return how many."""
+        count = 0
+        while True:
+            self._step(limit)
+            if not self._stepped:
+                return count
+            count += 1
 
     def _is_stale(self, event: tuple) -> bool:
         """An event that would do nothing: a message already delivered or dropped, a timer
@@ -267,25 +309,7 @@ class Simulation:
     def advance(self, ms: int) -> int:
         """Run every event due in the next ``ms`` milliseconds, then move the clock
         to now + ms.  Returns the number of events processed."""
-        if not isinstance(ms, int) or ms < 0:
-            raise OperatorError(f"advance takes a whole number of milliseconds >= 0, got {ms!r}")
-        self._check_running()
-        target = self.now + ms
-        count = 0
-        while True:
-            self._step(target)
-            if not self._stepped:
-                break
-            count += 1
-        if target > self.now:
-            self._record("wait", target)
-            self.now = target
-        self._notify()
-        return count
-
-    def run(self, ms: int) -> int:
-        """Alias of :meth:`advance`."""
-        return self.advance(ms)
+        return self.do(act.Advance(ms))
 
     def run_until(self, condition: Callable[["Simulation"], bool], within: int = 10_000,
                   max_steps: int = 1_000_000) -> bool:
@@ -293,17 +317,16 @@ class Simulation:
         time.  Returns whether the condition became true (the clock then stands at
         the step that made it true; otherwise at now + within)."""
         self._check_running()
-        deadline = self.now + within
+        deadline = self.now + act._whole_ms(within, "run_until's within")
         steps = 0
         while not condition(self):
             nxt = self.peek()
             if nxt is None or nxt > deadline or steps >= max_steps:
-                if deadline > self.now:
-                    self._record("wait", deadline)
-                    self.now = deadline
+                if deadline > self.now and steps < max_steps:
+                    self.do(act.Advance(deadline - self.now))
                 self._notify()
                 return bool(condition(self))
-            self.step()
+            self._step(None)
             steps += 1
         self._notify()
         return True
@@ -313,267 +336,174 @@ class Simulation:
         self.run_until(lambda s: s.leader() is not None, within)
         return self.leader()
 
-    # --- operator actions --------------------------------------------------------------
-    def crash(self, node: Union[str, int]) -> None:
+    # --- operator actions: each is one Action through do() ---------------------------------------
+    def do(self, action: act.Action) -> Any:
+        """Validate, record and apply one operator action: the one path every operator move takes
+        (the methods below, replay, the Explorer, fault campaigns).  A refused action raises an
+        :class:`OperatorError` and changes nothing."""
+        if not isinstance(action, act.Action):
+            raise OperatorError(f"do() takes a raftlab action such as Crash('n1'), got {action!r}")
+        action = action.validate(self)
+        self._check_running()
+        result = action.perform(self)
+        self._notify()
+        return result
+
+    def crash(self, node: NodeName) -> None:
         """Crash a node: it keeps current_term, voted_for, its log and snapshot; it loses
         everything else.  Messages to it are lost until it restarts."""
-        n = self.node(node)
-        if n.crashed:
-            raise OperatorError(f"{n.id} is already crashed; restart it first")
-        self._check_running()
-        self._record("crash", n.id)
-        n.crash()
-        self._scheduled[n.id] = [None, None]
-        self._drain(n)
-        self._timeline_node(n)
-        self._notify()
+        self.do(act.Crash(node))
 
-    def restart(self, node: Union[str, int]) -> None:
+    def restart(self, node: NodeName) -> None:
         """Restart a crashed node from its persistent state, as a follower."""
-        n = self.node(node)
-        if not n.crashed:
-            raise OperatorError(f"{n.id} is running; only a crashed node can be restarted")
-        self._check_running()
-        self._record("restart", n.id)
-        n.restart(self.now)
-        if self.checker:
-            self.checker.after_restart(n)
-        self._drain(n)
-        self._timeline_node(n)
-        self._notify()
+        self.do(act.Restart(node))
 
     def drop(self, message_id: int) -> Envelope:
         """Drop message ``message_id`` (an id from :meth:`in_flight`) before it arrives."""
-        env = self._in_flight(message_id)
-        self._check_running()
-        self._record("drop", env.id)
-        self.network.take(env.id)
-        self.network.record(env.id, "dropped", self.now, "by the operator")
-        self._event(f"operator dropped #{env.id} {env.message}", "info")
-        self._notify()
-        return env
+        return self.do(act.Drop(message_id))
 
     def deliver(self, message_id: int) -> Optional[TraceEvent]:
         """Deliver message ``message_id`` now, ahead of its time (one step)."""
-        env = self._in_flight(message_id)
-        self._check_running()
-        self._record("deliver", env.id)
-        self.network.take(env.id)
-        self.steps += 1
-        ev = self._deliver(env, early=True)
-        self._notify()
-        return ev
+        return self.do(act.Deliver(message_id))
 
-    def partition(self, *groups: Iterable[Union[str, int]]) -> None:
-        """Split the network: nodes in different groups cannot reach each other.
-        Nodes not named form one more group.  ``partition(["n1", "n2"], ["n3", "n4", "n5"])``."""
-        named = [[self._name(x) for x in g] for g in groups]
-        flat = [x for g in named for x in g]
-        if not named or any(not g for g in named):
-            raise OperatorError("partition needs non-empty groups of nodes, e.g. "
-                                "partition(['n1', 'n2'], ['n3', 'n4', 'n5'])")
-        dup = sorted({x for x in flat if flat.count(x) > 1})
-        if dup:
-            raise OperatorError(f"{', '.join(dup)} cannot be in two groups of a partition")
-        rest = [x for x in self.names if x not in flat]
-        if rest:
-            named.append(rest)
-        if len(named) < 2:
-            raise OperatorError("a partition needs at least two groups; use heal() to reconnect everyone")
-        self._check_running()
-        self._record("partition", named)
-        self.network.groups = {x: i for i, g in enumerate(named) for x in g}
-        self._timeline_net()
-        self._event("operator partitioned the network: " + " | ".join(" ".join(g) for g in named), "info")
-        self._notify()
+    def partition(self, *groups: Any) -> None:
+        """Split the network: nodes in different groups cannot reach each other.  Servers not named
+        form one more group; clients not named reach every side (name one to place it:
+        ``partition(["n1", "c1"])``).  ``partition(["n1", "n2"], ["n3", "n4", "n5"])``."""
+        self.do(act.Partition(groups))
 
-    def isolate(self, node: Union[str, int]) -> None:
-        """Cut one node off from all the others."""
-        name = self._name(node)
-        self.partition([name])
+    def isolate(self, node: NodeName) -> None:
+        """Cut one server (or a client, ``"c1"``) off from everyone else."""
+        self.do(act.Isolate(node))
 
-    def cut(self, src: Union[str, int], dst: Union[str, int]) -> None:
-        """Cut the link from ``src`` to ``dst``, one way only."""
-        a, b = self._name(src), self._name(dst)
-        if a == b:
-            raise OperatorError(f"a node has no link to itself ({a})")
-        self._check_running()
-        self._record("cut", a, b)
-        self.network.cut.add((a, b))
-        self._timeline_net()
-        self._event(f"operator cut the link {a}->{b}", "info")
-        self._notify()
+    def cut(self, src: NodeName, dst: NodeName) -> None:
+        """Cut the link from ``src`` to ``dst``, one way only (servers or clients)."""
+        self.do(act.Cut(src, dst))
+
+    def reconnect(self, node: NodeName) -> None:
+        """Give one server (or client) back all its links; any other split stays."""
+        self.do(act.Reconnect(node))
 
     def heal(self) -> None:
         """Remove every partition and cut link."""
-        self._check_running()
-        self._record("heal")
-        self.network.groups = None
-        self.network.cut.clear()
-        self._timeline_net()
-        self._event("operator healed the network", "info")
-        self._notify()
+        self.do(act.Heal())
 
-    def timeout(self, node: Union[str, int]) -> TraceEvent:
+    def set_network(self, *, drop: Optional[float] = None, delay: Optional[tuple[int, int]] = None,
+                    duplicate: Optional[float] = None) -> None:
+        """Change the network for every message sent from now on: the probability ``drop`` that a
+        message is lost, the probability ``duplicate`` that it arrives twice, and its ``delay``
+        range (MIN, MAX) in ms.  Settings left out stay as they are."""
+        self.do(act.SetNetwork(drop, delay, duplicate))
+
+    def timeout(self, node: NodeName) -> TraceEvent:
         """Make a node's election timer fire now (one step)."""
-        n = self.node(node)
-        if n.crashed:
-            raise OperatorError(f"{n.id} is crashed: it has no timer to fire")
-        self._check_running()
-        self._record("timeout", n.id)
-        self.steps += 1
-        ev = self._event(f"operator forced {n.id}'s election timeout", "info")
-        self._run_node(n, ElectionTimeout(n.id, n.id))
-        self._notify()
-        return ev
+        return self.do(act.Timeout(node))
 
-    def client_request(self, command: Any, node: Union[str, int, None] = None,
+    def client_request(self, command: Any, node: Optional[NodeName] = None,
                        client: Optional[str] = None) -> tuple[str, int]:
         """A client sends ``command`` (``"put x 1"``, ``("get", "x")``...) to ``node``
         (default: the leader it last heard of, else a node chosen by the seed).
-        Returns ``(client id, sequence number)``."""
-        cmd = check_command(command)
-        target = self._name(node) if node is not None else None
-        if client is not None:
-            if not isinstance(client, str) or not client.startswith("c") or client in self.nodes:
-                raise OperatorError(f"client names start with 'c' (like 'c1'), got {client!r}")
-            c = self.clients.get(client)
-            if c is not None and c.pending is not None:
-                raise OperatorError(f"{client} is still waiting for its request #{c.pending.seq}; "
-                                    f"use another client or wait")
-        self._check_running()
-        self._record("client", list(cmd), target, client)
-        c = self._client(client)
-        self._submit(c, cmd, target)
-        self._notify()
-        return c.id, c.seq
+        Returns the operation's id, ``(client, sequence number)``: see :meth:`operation`."""
+        return self.do(act.ClientRequest(command, node, client))
 
     def set_pre_vote(self, enabled: bool = True) -> None:
         """Turn pre-vote (thesis section 9.6) on or off for every node."""
-        self._check_running()
-        self._record("pre_vote", bool(enabled))
-        self._reconfigure(pre_vote=bool(enabled))
+        self.do(act.SetPreVote(enabled))
 
     def set_check_quorum(self, enabled: bool = True) -> None:
         """Turn check-quorum (a leader steps down without a majority) on or off."""
-        self._check_running()
-        self._record("check_quorum", bool(enabled))
-        self._reconfigure(check_quorum=bool(enabled))
+        self.do(act.SetCheckQuorum(enabled))
 
-    def _reconfigure(self, **changes: Any) -> None:
+    # --- what the actions do (called only by raftlab.actions) ------------------------------------
+    def _crash(self, node: Node) -> None:
+        ready = node.crash()
+        self._scheduled[node.id] = [None, None]
+        self._carry_out(node, ready)
+        self._timeline_node(node)
+
+    def _restart(self, node: Node) -> None:
+        ready = node.restart(self.now)
+        if self.checker:
+            self.checker.after_restart(node)
+        self._carry_out(node, ready)
+        self._timeline_node(node)
+
+    def _drop(self, message_id: int) -> Envelope:
+        env = self.network.in_flight.pop(message_id)
+        self.network.record(env.id, "dropped", self.now, "by the operator")
+        self._event(Dropped(self.steps, self.now, env.id, env.message))
+        return env
+
+    def _deliver_early(self, message_id: int) -> Optional[TraceEvent]:
+        env = self.network.in_flight.pop(message_id)
+        self.steps += 1
+        return self._deliver(env, early=True)
+
+    def _force_timeout(self, node: Node, action: act.Action) -> Optional[TraceEvent]:
+        self.steps += 1
+        ev = self._event(OperatorMove(self.steps, self.now, action, f"operator forced {node.id}'s election timeout"))
+        self._run_node(node, node.step, ElectionTimeout(node.id, node.id))
+        return ev
+
+    def _network_changed(self, action: act.Action, words: str) -> None:
+        net = self.network
+        self.timeline.append(NetworkState(self.now, net.sides(), tuple(sorted(net.cut))))
+        self._event(OperatorMove(self.steps, self.now, action, words))
+
+    def _reconfigure(self, action: act.Action, **changes: Any) -> None:
         self.config = self.config.replace(**changes)
         node_config = self._node_config(self.config)
         for n in self.nodes.values():
             n.config = node_config
-        self._event("operator set " + ", ".join(f"{k}={v}" for k, v in changes.items()), "info")
-        self._notify()
+        c = self.config
+        self.network.default = LinkConfig(c.delay, c.drop, c.duplicate)
+        words = ", ".join(f"{k}={v}" for k, v in changes.items())
+        self._event(OperatorMove(self.steps, self.now, action, f"operator set {words}"))
 
-    # --- history: rewind, save, load -----------------------------------------------------
+    # --- history: the run, rewind, save, load -----------------------------------------------------
+    @property
+    def run(self) -> "Run":
+        """This run so far, as data: config, rules and recorded actions (see :class:`raftlab.run.Run`)."""
+        from .run import Run
+        return Run(self.initial_config, self.rules, tuple(self.actions), self.steps, self.now, self.impl)
+
     def rewind(self, step: int) -> None:
-        """Go back to the moment just after step ``step`` (0: the start), by
-        replaying the seed and the operator's actions taken before it."""
-        if not isinstance(step, int) or not 0 <= step <= self.steps:
+        """Go back to the moment just after step ``step`` (0: the start), by replaying the seed
+        and the operator's actions taken before it, with the same rules (nothing is re-imported).
+        Nodes you hold (``n = sim.node(1)``) stay this simulation's nodes, now as they were then."""
+        if not isinstance(step, int) or isinstance(step, bool) or not 0 <= step <= self.steps:
             raise OperatorError(f"can only rewind to a step between 0 and {self.steps}, got {step!r}")
+        fresh = self.run.replay(until=step)
+        for name, node in self.nodes.items():      # keep the Node objects callers hold
+            node.__dict__.clear()
+            node.__dict__.update(fresh.nodes[name].__dict__)
+            fresh.nodes[name] = node
         listeners = self.listeners
-        fresh = Simulation(self.initial_config, impl=self.impl)
-        fresh.rules = self.rules
-        fresh._replay([a for a in self.actions if a[0] < step], step)
-        # keep this object (widgets hold it); take over the replayed state
         self.__dict__.update(fresh.__dict__)
         self.listeners = listeners
         self._notify()
 
     def to_json(self) -> dict:
         """The run as data: seed and config, the implementation, the actions, where it stands."""
-        return {"raftlab": FORMAT_VERSION, "config": self.initial_config.to_dict(),
-                "impl": self._impl_name(),
-                "actions": self.actions, "steps": self.steps, "time": self.now}
-
-    def _impl_name(self) -> Union[str, dict, None]:
-        """How the run's rules are named in a saved run: a module name or path as given,
-        else ``{"custom": ...}`` (rules given as a dict or module object must be passed
-        again, as ``impl=``, to replay)."""
-        impl = self.impl
-        if impl is None or isinstance(impl, str):
-            return impl
-        if isinstance(impl, dict):
-            return {"custom": "rules given as a dict: " + ", ".join(sorted(impl))}
-        return {"custom": f"rules from module {getattr(impl, '__name__', type(impl).__name__)}"}
+        return self.run.to_json()
 
     def save(self, path: Union[str, Path]) -> Path:
-        path = Path(path)
-        path.write_text(json.dumps(self.to_json(), indent=1) + "\n")
-        return path
+        return self.run.save(path)
 
     @classmethod
     def from_json(cls, data: Union[dict, str], impl: Any = None, until_step: Optional[int] = None) -> "Simulation":
         """Rebuild a saved run (up to ``until_step``, default where it was saved)."""
-        if isinstance(data, str):
-            try:
-                data = json.loads(data)
-            except json.JSONDecodeError as exc:
-                raise ConfigError(f"not a raftlab run: invalid JSON ({exc})") from None
-        if not isinstance(data, dict) or data.get("raftlab") != FORMAT_VERSION:
-            raise ConfigError("not a raftlab run: expected a JSON object with \"raftlab\": 1")
-        try:
-            config = Config.from_dict(data["config"])
-            actions, steps, time = data["actions"], data["steps"], data["time"]
-        except (KeyError, TypeError) as exc:
-            raise ConfigError(f"not a raftlab run: missing or bad field {exc}") from None
-        if impl is None:
-            impl = data.get("impl")
-            if isinstance(impl, dict):
-                raise ConfigError(f"this run used custom rules ({impl.get('custom', '?')}): "
-                                  f"pass the same rules as impl= to replay it")
-        sim = cls(config, impl=impl)
-        target = steps if until_step is None else until_step
-        sim._replay([a for a in actions if a[0] < target or (until_step is None and a[0] == target)],
-                    target)
-        if until_step is None and time > sim.now:
-            sim.now = time
-        return sim
+        from .run import Run
+        return Run.from_json(data, impl=impl).replay(until=until_step)
 
     @classmethod
     def load(cls, path: Union[str, Path], impl: Any = None, until_step: Optional[int] = None) -> "Simulation":
-        try:
-            text = Path(path).read_text()
-        except OSError as exc:
-            raise ConfigError(f"cannot read the saved run {path}: {exc.strerror}") from None
-        return cls.from_json(text, impl=impl, until_step=until_step)
-
-    def _replay(self, actions: list, until_step: int) -> None:
-        for at_step, at_time, name, args in actions:
-            while self.steps < at_step:
-                if self.step() is None:
-                    break
-            if name == "wait":
-                self.now = max(self.now, args[0])
-                self.actions.append([at_step, at_time, name, args])
-                continue
-            if at_time > self.now:
-                self.now = at_time
-            self._apply_action(name, args)
-        while self.steps < until_step:
-            if self.step() is None:
-                break
-
-    def _apply_action(self, name: str, args: list) -> None:
-        if name == "client":
-            cmd, target, client = args
-            self.client_request(tuple(cmd), target, client)
-        elif name == "partition":
-            self.partition(*args[0])
-        elif name == "pre_vote":
-            self.set_pre_vote(*args)
-        elif name == "check_quorum":
-            self.set_check_quorum(*args)
-        elif name in ("crash", "restart", "drop", "deliver", "cut", "heal", "timeout"):
-            getattr(self, name)(*args)
-        else:
-            raise ConfigError(f"a saved run contains an unknown action {name!r}")
+        from .run import Run
+        return Run.load(path, impl=impl).replay(until=until_step)
 
     # --- internals -----------------------------------------------------------------------
-    def _name(self, node: Union[str, int]) -> str:
+    def _name(self, node: Any) -> str:
+        """A server's name, from ``"n2"`` or ``2``; a clear error for anything else."""
         if isinstance(node, int) and not isinstance(node, bool):
             name = f"n{node}"
         elif isinstance(node, str):
@@ -585,11 +515,23 @@ class Simulation:
                                    f"{self.names[0]}..{self.names[-1]}")
         return name
 
-    def _in_flight(self, message_id: int) -> Envelope:
-        env = self.network.in_flight.get(message_id) if isinstance(message_id, int) else None
+    def _endpoint(self, who: Any) -> str:
+        """A server's name, or a client's (``"c1"``): the ends of a network link."""
+        if isinstance(who, str) and act.CLIENT_NAME.fullmatch(who):
+            return who
+        try:
+            return self._name(who)
+        except UnknownNodeError:
+            raise UnknownNodeError(f"there is no node {who!r}: this cluster has servers "
+                                   f"{self.names[0]}..{self.names[-1]}, and clients are named like 'c1'"
+                                   ) from None
+
+    def _in_flight(self, message_id: Any) -> Envelope:
+        ok = isinstance(message_id, int) and not isinstance(message_id, bool)
+        env = self.network.in_flight.get(message_id) if ok else None
         if env is None:
-            raise MessageNotInFlight(f"message #{message_id} {self.network.fate(message_id) if isinstance(message_id, int) else 'is not a message id'}; "
-                                     f"pick one of sim.in_flight()")
+            fate = self.network.fate(message_id) if ok else "is not a message id"
+            raise MessageNotInFlight(f"message #{message_id} {fate}; pick one of sim.in_flight()")
         return env
 
     def _check_running(self) -> None:
@@ -598,19 +540,18 @@ class Simulation:
         if self.error is not None:
             raise self.error
 
-    def _record(self, name: str, *args: Any) -> None:
-        self.actions.append([self.steps, self.now, name, list(args)])
+    def _record(self, action: act.Action) -> None:
+        self.actions.append(act.Recorded(self.steps, self.now, action))
 
     def _notify(self) -> None:
         for listener in self.listeners:
             listener(self)
 
-    def _event(self, what: Any, level: str = "debug", suffix: str = "") -> Optional[TraceEvent]:
+    def _event(self, event: TraceEvent) -> Optional[TraceEvent]:
         if not self._record_trace:
             return None
-        ev = TraceEvent(self.steps, self.now, what, level, suffix)
-        self.trace.append(ev)
-        return ev
+        self.trace.append(event)
+        return event
 
     def _push(self, time: int, kind: int, a: Any, b: Any) -> None:
         self._seq += 1
@@ -622,45 +563,44 @@ class Simulation:
         while queue and self._is_stale(queue[0]):
             heapq.heappop(queue)
 
+    def _fire_timer(self, name: str, kind: int) -> Optional[TraceEvent]:
+        election = kind == ELECTION
+        self._scheduled[name][0 if election else 1] = None
+        ev = None
+        if self._record_trace:
+            ev = TimerFired(self.steps, self.now, name, "election" if election else "heartbeat")
+            self.trace.append(ev)
+        self._run_node(self.nodes[name], self.nodes[name].step,
+                       ElectionTimeout(name, name) if election else HeartbeatTimeout(name, name))
+        return ev
+
     def _deliver(self, env: Envelope, early: bool = False) -> Optional[TraceEvent]:
         msg = env.message
         dst = msg.dst
-        how = " (delivered early by the operator)" if early else ""
         node = self.nodes.get(dst)
         net = self.network
-        if node is None:                          # a reply to a client
-            net.record(env.id, "delivered", self.now)
-            ev = self._event(msg, "debug", how)
-            self._client_receive(msg)
-            return ev
-        reason = "its receiver is crashed" if node.crashed else net.blocked(msg.src, dst)
+        reason = "its receiver is crashed" if node is not None and node.crashed else (
+            net.blocked(msg.src, dst) if net.groups is not None or net.cut else None)
         if reason:
             net.record(env.id, "lost", self.now, reason)
-            return self._event(msg, "debug", f" lost: {reason}")
+            return self._event(Lost(self.steps, self.now, msg, reason))
         net.record(env.id, "delivered", self.now)
         ev = None
         if self._record_trace:
-            ev = TraceEvent(self.steps, self.now, msg, "debug", how)
+            ev = Delivered(self.steps, self.now, msg, early)
             self.trace.append(ev)
-        self._call(node, node.step, msg)
+        if node is None:                          # a reply to a client
+            self._client_receive(msg)
+        else:
+            self._run_node(node, node.step, msg)
         return ev
 
-    def _run_node(self, node: Node, msg: Message) -> None:
-        self._call(node, node.step, msg)
-
-    def _call(self, node: Node, fn: Callable, msg: Optional[Message]) -> None:
-        """Run ``fn(msg, now)`` (or ``fn()``) on ``node``, then send what it queued,
-        reschedule its timers and check safety."""
-        checker = self.checker
-        before = checker.before_step(node) if checker else None
-        role_before, term_before = node.role, node.current_term
-        commit_before = node.commit_index
+    def _run_node(self, node: Node, fn: Callable, msg: Optional[Message]) -> None:
+        """Run ``fn(msg, now)`` (or ``fn(now)``) on ``node`` and carry out the Ready it returns."""
+        role0, term0, commit0 = node.role, node.current_term, node.commit_index
         try:
             node.now = self.now
-            if msg is None:
-                fn()
-            else:
-                fn(msg, self.now)
+            ready = fn(self.now) if msg is None else fn(msg, self.now)
         except RaftlabError:
             raise
         except Exception as exc:
@@ -669,69 +609,66 @@ class Simulation:
                                    f"{exc}")
             self.error.__cause__ = exc
             raise self.error
-        e, h = node.election_deadline, node.heartbeat_deadline
-        if (e is not None and e < self.now) or (h is not None and h < self.now):
-            timer, deadline = ("election_deadline", e) if e is not None and e < self.now else ("heartbeat_deadline", h)
-            self.error = NodeError(
-                f"{node.id} set its {timer} to t={deadline}, which is in the past (now t={self.now}); "
-                f"a timer must be set to node.now + a timeout")
-            raise self.error
-        if node.commit_index != commit_before or node.role is not role_before \
-                or node.current_term != term_before:
-            if node.commit_index > commit_before and node.role is Role.LEADER:
-                self._event(f"{node.id} committed up to index {node.commit_index}", "info")
+        self._check_timers(node)
+        self._apply_ready(node, ready, role0, term0, commit0)
+
+    def _check_timers(self, node: Node) -> None:
+        now = self.now
+        for timer in ("election_deadline", "heartbeat_deadline"):
+            deadline = getattr(node, timer)
+            if deadline is not None and deadline < now:
+                self.error = NodeError(
+                    f"{node.id} set its {timer} to t={deadline}, which is in the past (now t={now}); "
+                    f"a timer must be set to node.now + a timeout")
+                raise self.error
+
+    def _apply_ready(self, node: Node, ready: Ready, role0: Role, term0: int, commit0: int) -> None:
+        """Carry out one step's effects (the node was ``role0`` in ``term0`` with commit index
+        ``commit0`` before it), and show the step to the safety checker."""
+        if node.commit_index != commit0 or node.role is not role0 or node.current_term != term0:
+            if node.commit_index > commit0 and node.role is Role.LEADER:
+                self._event(Committed(self.steps, self.now, node.id, node.commit_index))
             self._timeline_node(node)
-        self._drain(node)
-        if checker:
+        self._carry_out(node, ready)
+        if self.checker:
             try:
-                checker.after_step(node, before)
+                self.checker.after_step(node, ready, role0, term0, commit0)
             except SafetyViolation as v:
                 self._halt(v)
-        else:
-            node.applied.clear()
-            node.log.dirty_from = node.log.truncated = None
 
-    def _timeline_node(self, node: Node) -> None:
-        self.timeline.append(("node", self.now, node.id, node.role.value, node.current_term,
-                              node.commit_index, node.crashed))
+    def _carry_out(self, node: Node, ready: Ready) -> None:
+        """Log a Ready's notes, put its messages on the network, (re)schedule the node's timers."""
+        if ready.notes and self._record_trace:
+            self._log_notes(node, ready.notes)
+        if ready.messages:
+            self._send(ready.messages)
+        if not node.crashed:
+            self._schedule_timers(node)
 
-    def _timeline_net(self) -> None:
-        net = self.network
-        groups = None if net.groups is None else dict(net.groups)
-        self.timeline.append(("net", self.now, groups, sorted(net.cut)))
+    def _log_notes(self, node: Node, notes: list) -> None:
+        step, now, trace = self.steps, self.now, self.trace
+        for note in notes:
+            if isinstance(note, RoleChange):
+                trace.append(RoleChanged(step, now, note.node, note.role.value, note.term))
+            else:
+                text = str(note)
+                prefix = node.id + " "
+                trace.append(Note(step, now, node.id, text[len(prefix):]) if text.startswith(prefix)
+                             else Note(step, now, None, text))
 
-    def _halt(self, v: SafetyViolation) -> None:
-        v.step, v.time = self.steps, self.now
-        v.recent = [str(e) for e in list(self.trace)[-12:]]
-        v.run = self.to_json()
-        v.replay = (f"seed={self.initial_config.seed}, {len(self.actions)} operator action(s), "
-                    f"step {self.steps}: Simulation.from_json(run) or `raftlab replay FILE` on a saved run")
-        v.args = (str(v),)
-        self.violation = v
-        self._event(f"SAFETY VIOLATION: {v.property}: {v.detail}", "info")
-        raise v
+    def _send(self, messages: list[Message]) -> None:
+        now = self.now
+        send = self.network.send
+        queue = self._queue
+        for msg in messages:
+            envs, lost = send(msg, now)
+            if lost is not None and self._record_trace:
+                self.trace.append(Lost(self.steps, now, msg, lost))
+            for env in envs:
+                self._seq += 1
+                heapq.heappush(queue, (env.deliver_at, self._seq, DELIVER, env.id, None))
 
-    def _drain(self, node: Node) -> None:
-        """Log the node's notes, put its outbox on the network, and (re)schedule its timers."""
-        if node.notes:
-            for note in node.notes:
-                self._event(note, "info")
-            node.notes.clear()
-        outbox = node.outbox
-        if outbox:
-            now = self.now
-            send = self.network.send
-            queue = self._queue
-            for msg in outbox:
-                envs, lost = send(msg, now)
-                if lost is not None:
-                    self._event(msg, "debug", f" lost: {lost}")
-                for env in envs:
-                    self._seq += 1
-                    heapq.heappush(queue, (env.deliver_at, self._seq, DELIVER, env.id, None))
-            outbox.clear()
-        if node.crashed:
-            return
+    def _schedule_timers(self, node: Node) -> None:
         sched = self._scheduled[node.id]
         deadline = node.election_deadline
         if deadline is not None and deadline != sched[0]:
@@ -741,6 +678,21 @@ class Simulation:
         if deadline is not None and deadline != sched[1]:
             sched[1] = deadline
             self._push(deadline, HEARTBEAT, node.id, None)
+
+    def _timeline_node(self, node: Node) -> None:
+        self.timeline.append(NodeState(self.now, node.id, node.role.value, node.current_term,
+                                       node.commit_index, node.crashed))
+
+    def _halt(self, v: SafetyViolation) -> None:
+        v.step, v.time = self.steps, self.now
+        v.recent = [str(e) for e in list(self.trace)[-12:]]
+        v.run = self.to_json()
+        v.replay = (f"seed={self.initial_config.seed}, {len(self.actions)} operator action(s), "
+                    f"step {self.steps}: Simulation.from_json(run) or `raftlab replay FILE` on a saved run")
+        v.args = (str(v),)
+        self.violation = v
+        self._event(Violation(self.steps, self.now, v.property, v.detail))
+        raise v
 
     # --- clients ---------------------------------------------------------------------------
     def _client(self, cid: Optional[str]) -> _Client:
@@ -757,40 +709,45 @@ class Simulation:
             c = self.clients[cid] = _Client(cid)
         return c
 
+    def _client_request(self, cmd: tuple, target: Optional[str], client: Optional[str]) -> tuple[str, int]:
+        c = self._client(client)
+        self._submit(c, cmd, target)
+        return c.id, c.seq
+
     def _submit(self, c: _Client, cmd: tuple, target: Optional[str]) -> Optional[TraceEvent]:
         c.seq += 1
         op = Operation(c.id, c.seq, cmd, self.now)
         c.pending = op
         self.operations.append(op)
+        self._operations[op.id] = op
         if target is None:
             target = c.guess or self.names[int(self._load_random() * len(self.names))]
         return self._client_send(c, target, "sent")
 
     def _client_send(self, c: _Client, target: str, verb: str) -> Optional[TraceEvent]:
         op = c.pending
+        assert op is not None
         c.last_target = target
         msg = ClientRequest(c.id, target, c.id, op.seq, op.command)
         envs, lost = self.network.send(msg, self.now)
         for env in envs:
             self._push(env.deliver_at, DELIVER, env.id, None)
         self._push(self.now + self.config.retry_after, CLIENT_RETRY, c.id, op.seq)
-        ev = self._event(f"{c.id} {verb} #{op.seq} {format_command(op.command)} to {target}"
-                         + (f" (lost: {lost})" if lost else ""), "info")
-        return ev
+        return self._event(ClientSent(self.steps, self.now, c.id, op.seq, op.command, target, verb, lost))
 
     def _client_receive(self, m: Message) -> None:
         if not isinstance(m, ClientReply):
             return
         c = self.clients.get(m.dst)
         op = c.pending if c else None
-        if op is None or op.seq != m.seq:
+        if c is None or op is None or op.seq != m.seq:
             return                              # a late or duplicate answer
         if m.success:
             op.completed, op.result = self.now, m.result
             c.pending = None
             c.guess = m.src
-            self._event(f"{c.id} got #{op.seq} {format_command(op.command)} -> {m.result!r} "
-                        f"after {self.now - op.invoked} ms", "info")
+            self._event(ClientDone(self.steps, self.now, c.id, op.seq, op.command, m.result,
+                                   self.now - op.invoked))
         elif m.leader_hint and m.leader_hint != m.src and m.leader_hint in self.nodes:
             c.guess = m.leader_hint
             op.attempts += 1
@@ -819,8 +776,12 @@ class Simulation:
         cid = next((c for c in (f"c{i}" for i in range(1, self.config.clients + 1))
                     if c not in self.clients or self.clients[c].pending is None), None)
         if cid is None:
-            return self._event("load: every client is still waiting; no new request")
+            return self._event(Note(self.steps, self.now, None,
+                                    "load: every client is still waiting; no new request", quiet=True))
         n = len(self.operations) + 1
         cmd = ("put", key, str(n)) if op < 0.6 else ("append", key, str(n % 10)) if op < 0.9 else ("get", key)
         c = self._client(cid)
         return self._submit(c, cmd, c.guess or self.names[int(who * len(self.names))])
+
+
+from .run import Run  # noqa: E402  (run.py builds Simulations; imported last to avoid a cycle)

@@ -18,9 +18,10 @@ The widgets are attributes (``explorer.step_button``, ``explorer.node_picker``, 
 ``explorer.safety``, ``explorer.figure_output``...), so tests and lessons can press them from Python:
 ``explorer.step_button.click()``.
 
-**History.**  The Explorer remembers the furthest point the run has reached (its :class:`Tape`).  After a
-rewind (the time slider, or "Go to the step before"), Step, Advance, Play and the slider replay that run,
-operator actions included; any other action starts a new branch from there, like typing after an undo.
+**History.**  The Explorer remembers the furthest point the run has reached (``explorer.tape``, a
+:class:`raftlab.run.Run`).  After a rewind (the time slider, or "Go to the step before"), Step, Advance, Play
+and the slider play that run back with :func:`raftlab.run.play`, operator actions included; any other action
+starts a new branch from there, like typing after an undo.
 
 **Drawing.**  The picture is a PNG drawn by matplotlib's Agg backend (:class:`raftlab.viz.Renderer`, one
 figure reused) into an ``ipywidgets.Image``.  Nothing is printed into the notebook, so nbval sees no
@@ -29,7 +30,6 @@ output from it.  Changes made from code in other cells (``sim.crash(2)``) are dr
 from __future__ import annotations
 
 import html
-import json
 import time
 import weakref
 from pathlib import Path
@@ -39,10 +39,12 @@ import ipywidgets as w
 
 from . import viz
 from .errors import ConfigError, NodeError, OperatorError, RaftlabError, SafetyViolation
+from .events import Violation
+from .run import Run, play
 from .sim import Simulation
 from .viz.tables import html_table
 
-__all__ = ["Explorer", "CONTROLS", "Tape", "replay"]
+__all__ = ["Explorer", "CONTROLS"]
 
 #: Every control a lesson can ask for.
 CONTROLS = ("step", "advance", "play", "slider", "messages", "crash", "partition", "heal", "timeout",
@@ -53,77 +55,6 @@ _FRAME_MS = 100                  # Play: one frame every 100 ms of wall-clock ti
 _QUEUED_S = 0.005                # a Play tick handled this soon after the previous one had been queued
 _OK, _BAD, _MUTED = "#1b7f3b", "#c62828", "#666666"
 _ANY = "any"                     # the "to" picker's choice for "let the client pick"
-
-
-# --- history --------------------------------------------------------------------------------------------
-
-class Tape:
-    """The furthest point a run has reached: its operator actions, steps and time.
-
-    A simulation *follows* the tape while its own actions are the tape's first ones and it has not gone
-    past the tape's end; it can then be moved forward along the tape with :func:`replay`."""
-
-    def __init__(self, actions: list, steps: int, time: int):
-        self.actions = [list(a) for a in actions]
-        self.steps = steps
-        self.time = time
-
-    @classmethod
-    def of(cls, sim: Simulation) -> "Tape":
-        return cls(sim.actions, sim.steps, sim.now)
-
-    def follows(self, sim: Simulation) -> bool:
-        n = len(sim.actions)
-        return n <= len(self.actions) and sim.steps <= self.steps and sim.actions == self.actions[:n]
-
-    def behind(self, sim: Simulation) -> bool:
-        """Whether ``sim`` is on this tape with something left to replay."""
-        return self.follows(sim) and (sim.steps < self.steps or len(sim.actions) < len(self.actions))
-
-    def next_action(self, sim: Simulation) -> Optional[list]:
-        n = len(sim.actions)
-        return self.actions[n] if n < len(self.actions) else None
-
-
-def _apply(sim: Simulation, action: list) -> None:
-    """Carry out one recorded operator action through the simulation's public methods (the names are
-    those :meth:`Simulation.to_json` records)."""
-    _step, _time, name, args = action
-    if name == "wait":
-        sim.advance(max(args[0] - sim.now, 0))
-    elif name == "client":
-        command, target, client = args
-        sim.client_request(tuple(command), target, client)
-    elif name == "partition":
-        sim.partition(*args[0])
-    elif name == "pre_vote":
-        sim.set_pre_vote(*args)
-    elif name == "check_quorum":
-        sim.set_check_quorum(*args)
-    elif name in ("crash", "restart", "drop", "deliver", "cut", "heal", "timeout"):
-        getattr(sim, name)(*args)
-    else:
-        raise ConfigError(f"the recorded run contains an unknown action {name!r}")
-
-
-def replay(sim: Simulation, tape: Tape, *, to_step: Optional[int] = None, to_time: Optional[int] = None) -> None:
-    """Move ``sim`` forward along ``tape``: step, and apply each recorded action at the step it was taken,
-    until ``to_step`` steps, or the next event or action is after ``to_time``, or the tape ends."""
-    while tape.follows(sim):
-        action = tape.next_action(sim)
-        if action is not None and action[0] <= sim.steps:
-            if to_time is not None and action[1] > to_time:
-                return
-            if to_step is not None and sim.steps >= to_step and action[2] in ("deliver", "timeout"):
-                return          # an action that is itself a step belongs to the next Step
-            _apply(sim, action)
-            continue
-        if sim.steps >= tape.steps or (to_step is not None and sim.steps >= to_step):
-            return
-        due = sim.peek()
-        if due is None or (to_time is not None and due > to_time):
-            return
-        sim.step()
 
 
 # --- small builders -------------------------------------------------------------------------------------
@@ -150,25 +81,6 @@ def parse_groups(text: str) -> list[list[str]]:
     return groups
 
 
-def _read_run(path: Union[str, Path]) -> dict:
-    try:
-        text = Path(path).read_text()
-    except OSError as exc:
-        raise ConfigError(f"cannot read the saved run {path}: {exc.strerror}") from None
-    return _parse_run(text, str(path))
-
-
-def _parse_run(data: Union[str, bytes, dict], where: str = "the file") -> dict:
-    if isinstance(data, (str, bytes)):
-        try:
-            data = json.loads(data)
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"{where} is not a saved raftlab run: invalid JSON ({exc})") from None
-    if not isinstance(data, dict) or not {"actions", "steps", "time"} <= set(data):
-        raise ConfigError(f"{where} is not a saved raftlab run (expected the JSON that sim.save(path) writes)")
-    return data
-
-
 # --- the panel ------------------------------------------------------------------------------------------
 
 class Explorer(w.VBox):
@@ -190,7 +102,7 @@ class Explorer(w.VBox):
         self.renderer = viz.Renderer(views, dpi=dpi)
         self.views = self.renderer.views
         self.frames = 0
-        self.tape = Tape.of(sim)
+        self.tape = sim.run
         self._stale = False
         self._busy = False
         self._playhead: Optional[int] = None
@@ -402,27 +314,27 @@ class Explorer(w.VBox):
     def from_file(cls, path: Union[str, Path], impl: Any = None, **kwargs: Any) -> "Explorer":
         """An Explorer at the start of a run saved with ``sim.save(path)``, ready to play it back: Play,
         Step, Advance and the time slider replay it, operator actions included."""
-        data = _read_run(path)
-        sim = Simulation.from_json(data, impl=impl, until_step=0)
-        explorer = cls(sim, **kwargs)
-        explorer.tape = Tape(data["actions"], data["steps"], data["time"])
+        run = Run.load(path, impl=impl)
+        explorer = cls(run.replay(until=0), **kwargs)
+        explorer.tape = run
         explorer.refresh()
         return explorer
 
-    def load_run(self, data: Union[dict, str, bytes], impl: Any = None) -> bool:
-        """Show a saved run (the JSON of ``sim.save``) from its start, ready to play back.  The Explorer
-        then drives a new Simulation, ``explorer.sim``.  Returns whether it loaded; if not, the panel
-        says why and nothing changes."""
+    def load_run(self, data: Union[dict, str, bytes, Run], impl: Any = None) -> bool:
+        """Show a saved run (the JSON of ``sim.save``, or a :class:`~raftlab.run.Run`) from its start, ready
+        to play back.  The Explorer then drives a new Simulation, ``explorer.sim``.  Returns whether it
+        loaded; if not, the panel says why and nothing changes."""
         try:
-            data = _parse_run(data)
-            sim = Simulation.from_json(data, impl=impl if impl is not None else self.sim.impl, until_step=0)
+            run = data if isinstance(data, Run) else Run.from_json(
+                data, impl=impl if impl is not None else self.sim.rules)
+            sim = run.replay(until=0)
         except RaftlabError as exc:
             self._say(f"cannot load that run: {exc}", bad=True)
             return False
         self._detach()
         self.sim = sim
         self._attach(sim)
-        self.tape = Tape(data["actions"], data["steps"], data["time"])
+        self.tape = run
         self._playhead = None
         names = list(sim.names)
         self._busy = True
@@ -433,7 +345,7 @@ class Explorer(w.VBox):
         finally:
             self._busy = False
         self.refresh()
-        self._say(f"Loaded a run of {data['steps']} steps ({len(names)} servers, seed {sim.config.seed}). "
+        self._say(f"Loaded a run of {run.steps} steps ({len(names)} servers, seed {sim.config.seed}). "
                   f"Press Play or Step to play it back.")
         return True
 
@@ -442,7 +354,7 @@ class Explorer(w.VBox):
         """One event (Step): replay the recorded run if we are behind its end, else ``sim.step()``."""
         self._playhead = None
         if self.tape.behind(self.sim):
-            self._act(lambda: replay(self.sim, self.tape, to_step=self.sim.steps + 1))
+            self._act(lambda: play(self.sim, self.tape, to_step=self.sim.steps + 1))
         else:
             self._act(self._step_live)
 
@@ -478,7 +390,7 @@ class Explorer(w.VBox):
             self._say("Nothing left to happen: no message in flight and no timer running.")
 
     def _replay_until(self, target: int) -> None:
-        replay(self.sim, self.tape, to_time=target)
+        play(self.sim, self.tape, to_time=target)
         if not self.tape.behind(self.sim):
             self._playhead = None
             self.play.playing = False
@@ -500,7 +412,7 @@ class Explorer(w.VBox):
         finally:
             self._busy = False
         if not self.tape.follows(self.sim) or self.sim.steps >= self.tape.steps:
-            self.tape = Tape.of(self.sim)
+            self.tape = self.sim.run
         if draw:
             self.refresh()
         else:
@@ -532,7 +444,7 @@ class Explorer(w.VBox):
             self.rewind(target)
         elif target > self.sim.steps:
             self._playhead = None
-            self._act(lambda: replay(self.sim, self.tape, to_step=target))
+            self._act(lambda: play(self.sim, self.tape, to_step=target))
 
     def _on_message(self, what: str) -> None:
         mid = self.message_picker.value
@@ -569,11 +481,11 @@ class Explorer(w.VBox):
             self._say("Type the path of a run saved with sim.save(path).", bad=True)
             return
         try:
-            data = _read_run(path)
+            run = Run.load(path, impl=self.sim.rules)
         except ConfigError as exc:
             self._say(str(exc), bad=True)
             return
-        self.load_run(data)
+        self.load_run(run)
 
     # --- drawing ------------------------------------------------------------------------------------------
     def _say(self, text: str, bad: bool = False) -> None:
@@ -619,7 +531,7 @@ class Explorer(w.VBox):
         lines = []
         for ev in reversed(list(self.sim.trace)[-_ROWS_SHOWN:]):
             style = "font-weight:bold" if ev.level == "info" else f"color:{_MUTED}"
-            if ev.text.startswith("SAFETY VIOLATION"):
+            if isinstance(ev, Violation):
                 style = f"font-weight:bold;color:{_BAD}"
             lines.append(f"<div style='{style}'>step {ev.step:<5} t={ev.time:<6} {html.escape(ev.text)}</div>")
         body = "".join(lines) or f"<div style='color:{_MUTED}'>nothing has happened yet</div>"

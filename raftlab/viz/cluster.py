@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import math
-import re
 from typing import Optional, Sequence
 
 import networkx as nx
@@ -12,6 +11,7 @@ from matplotlib.colors import to_rgba
 from matplotlib.lines import Line2D
 from matplotlib.patches import Arc, Circle, RegularPolygon
 
+from ..events import Dropped, Lost
 from .style import (BACKGROUND, BAD, BLOCKED, GROUP_LETTERS, GROUP_TINTS, INK, LINK, MESSAGE_STYLE, MUTED,
                     ROLE_STYLE, message_style, new_axes, paint_background, role_key, write)
 
@@ -70,29 +70,24 @@ def progress(env, now: int) -> float:
     return min(max((now - env.sent_at) / span, 0.0), 1.0)
 
 
-_MSG_TEXT = re.compile(r"^(?:operator dropped #\d+ )?(\S+)->(\S+) (\w+)\(")
-
-
 def recent_losses(sim, within: int = DROP_SHOWN_MS) -> list[tuple[str, str, str, int, str]]:
     """Messages lost in the last ``within`` ms, oldest first: (src, dst, kind, time, why).
 
-    Read from the event log, where the engine writes ``<message> lost: <why>`` when the network loses a
-    message and ``operator dropped #<id> <message>`` when the operator drops one."""
+    Read from the event log: :class:`~raftlab.events.Lost` (the network lost it) and
+    :class:`~raftlab.events.Dropped` (the operator dropped it) carry the message."""
     found = []
     now = sim.now
     for ev in reversed(sim.trace):
         if now - ev.time > within:
             break
-        text = ev.text
-        if " lost: " in text:
-            why = text.split(" lost: ", 1)[1]
-        elif text.startswith("operator dropped #"):
+        if isinstance(ev, Lost):
+            why = ev.reason
+        elif isinstance(ev, Dropped):
             why = "dropped by the operator"
         else:
             continue
-        m = _MSG_TEXT.match(text)
-        if m:
-            found.append((m.group(1), m.group(2), m.group(3), ev.time, why))
+        msg = ev.message
+        found.append((msg.src, msg.dst, msg.kind, ev.time, why))
     found.reverse()
     return found
 
@@ -110,11 +105,11 @@ def _clients(sim, servers) -> list[str]:
 def network_words(net) -> str:
     """``partition: n1 n2 | n3 n4 n5`` and ``cut: n1->n2``, one per line, or ""."""
     parts = []
-    if net.groups is not None:
-        sides: dict[int, list[str]] = {}
-        for name, g in net.groups.items():
-            sides.setdefault(g, []).append(name)
-        parts.append("partition: " + " | ".join(" ".join(sides[g]) for g in sorted(sides)))
+    sides = net.sides()
+    if sides is not None:
+        bridges = net.bridges()
+        parts.append("partition: " + " | ".join(" ".join(g) for g in sides)
+                     + (f" (reaching every side: {' '.join(bridges)})" if bridges else ""))
     if net.cut:
         parts.append("cut: " + ", ".join(f"{a}\u2192{b}" for a, b in sorted(net.cut)))
     return "\n".join(parts)
@@ -168,6 +163,8 @@ def draw_cluster(sim, ax: Optional[Axes] = None, *, legend: bool = True, title: 
         badges, tints = [], []
         for name in names:
             g = groups.get(name, 0)
+            if g is None:                # reconnected: it reaches every side
+                continue
             tint = GROUP_TINTS[g % len(GROUP_TINTS)]
             ax.add_artist(Circle(pos[name], r * 1.75, facecolor=tint, edgecolor="none", zorder=0,
                                  gid=f"group:{name}:{GROUP_LETTERS[g]}"))

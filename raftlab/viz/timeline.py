@@ -1,13 +1,13 @@
 """What happened over time: roles and terms per server, the commit index, partitions; message counts."""
 from __future__ import annotations
 
-import re
 from typing import Optional
 
 from matplotlib.axes import Axes
 from matplotlib.collections import PolyCollection
 from matplotlib.lines import Line2D
 
+from ..events import Delivered, NetworkState, NodeState
 from .style import (BLOCKED, BLUE, INK, MUTED, OK, ORANGE, PURPLE, ROLE_STYLE, SKY, new_axes, write,
                     paint_background)
 
@@ -22,10 +22,10 @@ def role_intervals(sim) -> dict[str, list[tuple[int, int, str, int]]]:
     last: dict[str, tuple] = {}
     out: dict[str, list] = {n: [] for n in sim.names}
     for rec in sim.timeline:
-        if rec[0] != "node":
+        if not isinstance(rec, NodeState):
             continue
-        _, t, name, role, term, _commit, crashed = rec
-        state = ("crashed" if crashed else role, term)
+        t, name = rec.time, rec.node
+        state = ("crashed" if rec.crashed else rec.role, rec.term)
         prev = last.get(name)
         if prev is not None and (prev[1], prev[2]) == state:
             continue                                  # only the commit index changed
@@ -42,10 +42,9 @@ def _split_spans(sim) -> list[tuple[int, int]]:
     """Times when a partition or a cut link was in place: [(start, end)]."""
     spans, opened = [], None
     for rec in sim.timeline:
-        if rec[0] != "net":
+        if not isinstance(rec, NetworkState):
             continue
-        _, t, groups, cuts = rec
-        split = groups is not None or bool(cuts)
+        t, split = rec.time, rec.split
         if split and opened is None:
             opened = t
         elif not split and opened is not None:
@@ -60,9 +59,9 @@ def _commit_steps(sim) -> list[tuple[int, int]]:
     """The highest commit index of any server over time, as (time, value) changes."""
     best, out = 0, [(0, 0)]
     for rec in sim.timeline:
-        if rec[0] == "node" and rec[5] > best:
-            best = rec[5]
-            out.append((rec[1], best))
+        if isinstance(rec, NodeState) and rec.commit_index > best:
+            best = rec.commit_index
+            out.append((rec.time, best))
     return out
 
 
@@ -141,7 +140,6 @@ def draw_timeline(sim, ax: Optional[Axes] = None, *, window: Optional[int] = Non
     return ax
 
 
-_DELIVERED = re.compile(r"^\S+->\S+ (\w+)\(")
 _KIND_COLORS = {"RequestVote": ORANGE, "RequestVoteReply": OK, "AppendEntries": BLUE,
                 "AppendEntriesReply": SKY, "InstallSnapshot": PURPLE, "InstallSnapshotReply": "#e7b6d3",
                 "ClientRequest": "#444444", "ClientReply": "#9a9a9a"}
@@ -154,11 +152,12 @@ def message_counts(sim, bins: int = 20) -> tuple[list[float], float, dict[str, l
     width = max(sim.now - start, 1) / bins
     counts: dict[str, list[int]] = {}
     for ev in sim.trace:
-        m = _DELIVERED.match(ev.text)
-        if m is None or " lost: " in ev.text:
+        if not isinstance(ev, Delivered):
             continue
         k = min(int((ev.time - start) / width), bins - 1)
-        counts.setdefault(m.group(1), [0] * bins)[k] += 1
+        msg = ev.message
+        kind = msg.kind.replace("RequestVote", "PreVote") if getattr(msg, "pre_vote", False) else msg.kind
+        counts.setdefault(kind, [0] * bins)[k] += 1
     order = list(_KIND_COLORS)
     ordered = {k: counts[k] for k in sorted(counts, key=lambda k: (order.index(k) if k in order else 99, k))}
     return [start + k * width for k in range(bins)], width, ordered

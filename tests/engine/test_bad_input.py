@@ -148,9 +148,9 @@ MISUSES = [
     ("busy client", lambda s: s.client_request("get x", client="c1"), OperatorError,
      "c1 is still waiting for its request #1"),
     ("client named like a node", lambda s: s.client_request("get x", client="n1"), OperatorError,
-     "client names start with 'c'"),
+     "client names are a 'c' then letters or digits"),
     ("client not a string", lambda s: s.client_request("get x", client=7), OperatorError,
-     "client names start with 'c'"),
+     "client names are a 'c' then letters or digits"),
     # time
     ("rewind beyond the end", lambda s: s.rewind(s.steps + 1), OperatorError,
      "can only rewind to a step between 0 and"),

@@ -114,7 +114,7 @@ def stepped_run():
 def test_rewind_replays_exactly():
     original = stepped_run()
     full, total, events = fingerprint(original), original.steps, list(original.trace)
-    last_action = max(a[0] for a in original.actions if a[2] != "wait")
+    last_action = max(a.step for a in original.actions if a.action.name != "advance")
     for k in (0, 1, 50, last_action // 2, last_action + 1, last_action + 150, total):
         sim = stepped_run()
         sim.rewind(k)

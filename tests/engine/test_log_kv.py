@@ -94,7 +94,7 @@ def test_truncate_from_deletes_the_entry_and_all_that_follow():
     log = log_of(1, 1, 2, 2)
     log.truncate_from(3)
     assert [e.term for e in log] == [1, 1]
-    assert log.truncated == (3, 2)           # the checker's note: first removed index and its term
+    assert log.take_changes().removed == (3, 2)   # what the step removed: first index and its term
     log.truncate_from(9)                     # beyond the end: nothing to delete
     assert log.last_index == 2
 

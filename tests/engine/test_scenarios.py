@@ -75,7 +75,7 @@ def test_reelection(nodes, seed):
     sim = Simulation(nodes=nodes, seed=seed)
     first = elect(sim)
     sim.isolate(first.id)                              # the leader is cut off: a new leader
-    assert sim.run_until(lambda s: s.leader().id != first.id, within=10 * ELECTION)
+    assert sim.run_until(lambda s: s.leader() is not None and s.leader().id != first.id, within=10 * ELECTION)
     second = sim.leader()
     assert second.current_term > first.current_term
     sim.heal()                                         # the old leader rejoins without disrupting
@@ -186,7 +186,7 @@ def test_leader_failure():
     first = elect(sim)
     settle(sim)
     sim.isolate(first.id)
-    assert sim.run_until(lambda s: s.leader().id != first.id, within=10 * ELECTION)
+    assert sim.run_until(lambda s: s.leader() is not None and s.leader().id != first.id, within=10 * ELECTION)
     second = sim.leader()
     assert submit(sim, "put x 1", node=second.id).result == "ok"        # the new leader commits
     # the new leader fails too: one node of three is left with nobody
@@ -255,7 +255,7 @@ def test_rejoin_overwrites_a_partitioned_leaders_stale_entries():
         sim.client_request(f"put x {v}", node=old.id)                   # never committed
     assert sim.run_until(lambda s: old.log.last_index == 5, within=100)  # (clients reach every side)
     stale = old.log.entries[-3:]
-    assert sim.run_until(lambda s: s.leader().id != old.id, within=10 * ELECTION)
+    assert sim.run_until(lambda s: s.leader() is not None and s.leader().id != old.id, within=10 * ELECTION)
     new = sim.leader()
     assert submit(sim, "put x 105", node=new.id).result == "ok"
     sim.heal()
@@ -282,7 +282,7 @@ def test_backup_repairs_divergent_logs_quickly():
     sim.partition(group1, others[1:])
     for i in range(50):
         sim.client_request(f"put a {i}", node=leader1.id)               # 50 that will not commit
-    assert sim.run_until(lambda s: s.leader().id in others[1:], within=10 * ELECTION)
+    assert sim.run_until(lambda s: s.leader() is not None and s.leader().id in others[1:], within=10 * ELECTION)
     leader2 = sim.leader()
     for i in range(50):
         sim.client_request(f"put b {i}", node=leader2.id)

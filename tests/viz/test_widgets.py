@@ -10,7 +10,8 @@ import matplotlib.pyplot as plt
 import pytest
 
 from raftlab import Simulation
-from raftlab.widgets import CONTROLS, Explorer, Tape, parse_groups, replay
+from raftlab.run import play
+from raftlab.widgets import CONTROLS, Explorer, parse_groups
 
 from .conftest import eager_vote_counting, rule_that_raises
 
@@ -205,7 +206,8 @@ def test_client_requests(explorer, sim):
     explorer.target_picker.value = "n2"
     explorer.client_button.click()
     (op,) = sim.operations
-    assert op.command == ("append", "y", "7") and sim.actions[-1][2:] == ["client", [["append", "y", "7"], "n2", None]]
+    assert op.command == ("append", "y", "7") and sim.actions[-1].to_json()[2:] == [
+        "client_request", [["append", "y", "7"], "n2", None]]
     before = state(sim)
     explorer.command_text.value = "jump x"
     explorer.client_button.click()
@@ -215,7 +217,7 @@ def test_client_requests(explorer, sim):
 
 def test_pre_vote_toggle(explorer, sim):
     explorer.pre_vote.value = True
-    assert sim.config.pre_vote is True and sim.actions[-1][2:] == ["pre_vote", [True]]
+    assert sim.config.pre_vote is True and sim.actions[-1].to_json()[2:] == ["set_pre_vote", [True]]
     explorer.pre_vote.value = False
     assert sim.config.pre_vote is False
 
@@ -370,7 +372,7 @@ def test_a_bad_saved_run_is_explained(tmp_path, explorer, sim):
         explorer.load_path.value = value
         explorer.load_button.click()
         assert explorer.sim is sim
-        assert "not a saved raftlab run" in status(explorer) or "cannot read" in status(explorer)
+        assert "not a raftlab run" in status(explorer) or "cannot read" in status(explorer)
     assert not explorer.load_run(b"{not json")
     assert "invalid JSON" in status(explorer) and explorer.sim is sim
 
@@ -400,16 +402,16 @@ def test_the_panel_opens_no_pyplot_figure(sim):
     e.close()
 
 
-def test_replay_follows_a_tape_exactly():
+def test_play_follows_a_run_exactly():
     live = Simulation(nodes=3, seed=2)
     live.advance(200)
     live.crash(1)
     live.advance(300)
-    tape = Tape.of(live)
+    run = live.run
     again = Simulation(nodes=3, seed=2)
-    replay(again, tape)
+    play(again, run)
     assert again.summary() == live.summary() and again.actions == live.actions
-    assert not tape.behind(again)
+    assert not run.behind(again)
 
 
 def test_play_skips_drawing_ticks_that_queued_up_and_draws_when_paused(explorer, sim):
