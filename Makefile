@@ -16,7 +16,7 @@ PYTEST_FLAGS ?= -q -ra -n auto --dist loadscope
 NBVAL_FLAGS  := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 
 .DEFAULT_GOAL := help
-.PHONY: help venv test lab bench experiment clean distclean
+.PHONY: help venv lint test lab bench experiment clean distclean
 
 help: ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -31,7 +31,11 @@ $(STAMP): pyproject.toml
 	$(PY) -c 'import matplotlib.font_manager'
 	touch $@
 
-test: venv ## run every test: engine, browser (JupyterLab in Chromium) and nbval on notebooks/
+lint: venv ## ruff (lint, import order) and mypy (types) on raftlab/
+	$(PY) -m ruff check raftlab
+	$(PY) -m mypy
+
+test: venv lint ## run every test: lint and types, engine, browser (JupyterLab in Chromium), nbval on notebooks/
 	$(PY) -m pytest $(PYTEST_FLAGS) $(NBVAL_FLAGS) tests notebooks
 
 lab: venv ## start JupyterLab (no browser opened) and print the URL to open

@@ -5,11 +5,28 @@
     >>> leader = sim.run_until_leader()
 """
 from .config import PRESETS, Config
-from .errors import (ConfigError, ImplementationError, MessageNotInFlight, OperatorError,
-                     NodeError, RaftlabError, SafetyViolation, UnknownNodeError)
+from .errors import (
+    ConfigError,
+    ImplementationError,
+    MessageNotInFlight,
+    NodeError,
+    OperatorError,
+    RaftlabError,
+    SafetyViolation,
+    UnknownNodeError,
+)
 from .log import Log
-from .messages import (AppendEntries, AppendEntriesReply, ClientReply, ClientRequest, Entry,
-                       InstallSnapshot, InstallSnapshotReply, RequestVote, RequestVoteReply)
+from .messages import (
+    AppendEntries,
+    AppendEntriesReply,
+    ClientReply,
+    ClientRequest,
+    Entry,
+    InstallSnapshot,
+    InstallSnapshotReply,
+    RequestVote,
+    RequestVoteReply,
+)
 from .node import Node, Role
 from .sim import Operation, Simulation, TraceEvent
 

@@ -315,13 +315,18 @@ class SetNetwork(Action):
                           config.delay if self.delay is not None else None,
                           config.duplicate if self.duplicate is not None else None)
 
+    @classmethod
+    def from_args(cls, args: list) -> "SetNetwork":
+        drop, delay, duplicate = args
+        return cls(drop, tuple(delay) if isinstance(delay, list) else delay, duplicate)
+
     def apply(self, sim: "Simulation") -> None:
         changes = {k: v for k, v in (("drop", self.drop), ("delay", self.delay),
                                      ("duplicate", self.duplicate)) if v is not None}
         sim._reconfigure(self, **changes)
 
 
-# --- clients and settings ------------------------------------------------------------------------------------------------
+# --- clients and settings -------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
 class ClientRequest(Action):

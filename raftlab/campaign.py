@@ -134,6 +134,7 @@ def run_campaign(seeds: Iterable[int], config: Optional[Config] = None, impl: An
                  duration: int = 5000, jobs: int = 1, progress: bool = False) -> list[RunResult]:
     """Run one seeded run per seed (in ``jobs`` processes); results in seed order."""
     tasks = [(s, config, impl, duration) for s in seeds]
+    it: Iterable[RunResult]
     if jobs <= 1:
         it = map(_run_star, tasks)
         pool = None

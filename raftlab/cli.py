@@ -2,6 +2,7 @@
 
     raftlab simulate [options]     run a cluster in the terminal (the seed program's main job)
     raftlab replay RUN.json        replay a saved run and print its events
+    raftlab campaign [options]     many seeded runs with random faults; the failing seeds and how to replay them
     raftlab check [N ...]          score your exercises            (raftlab.grading.check)
     raftlab grade SUBMISSIONS      grade a whole class             (raftlab.grading.grade)
     raftlab release OUT_DIR        write the student handout       (raftlab.grading.release)
@@ -12,12 +13,13 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import json
 import logging
 import os
 import re
 import shlex
 import sys
-from typing import Optional, Sequence
+from typing import NoReturn, Optional, Sequence
 
 from .config import PRESETS, Config
 from .errors import ConfigError, NodeError, RaftlabError, SafetyViolation
@@ -78,7 +80,7 @@ def parse_probability(text: str) -> float:
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # one line, exit 2
+    def error(self, message: str) -> NoReturn:  # one line, exit 2
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
@@ -88,9 +90,18 @@ def _add_simulate(sub) -> None:
                                    "Times are in ms unless given a unit (10s, 250ms).")
     p.add_argument("--preset", choices=sorted(PRESETS), default="seed",
                    help="starting configuration (default: seed, the original program's settings)")
-    p.add_argument("--nodes", type=int, help="cluster size (default 5)")
     p.add_argument("--seed", type=int, default=1, help="random seed: the same seed replays the same run")
     p.add_argument("--duration", type=parse_duration, default=10_000, help="simulated time (default 10s)")
+    _add_cluster_options(p)
+    p.add_argument("--log-level", choices=["debug", "info", "warning"], default="info",
+                   help="debug: every message; info: elections, leaders, commits; warning: summary only")
+    p.add_argument("--save", metavar="RUN.json", help="save the run (seed, config, actions) to replay later")
+    p.set_defaults(func=_simulate)
+
+
+def _add_cluster_options(p) -> None:
+    """The options that shape a cluster, shared by ``simulate`` and ``campaign``."""
+    p.add_argument("--nodes", type=int, help="cluster size (default 5)")
     p.add_argument("--drop", type=parse_probability, help="probability a message is lost (0.33, 33%%, 1/3)")
     p.add_argument("--duplicate", type=parse_probability, help="probability a message is duplicated")
     p.add_argument("--delay", type=parse_range, help="network delay MIN-MAX (e.g. 0-15)")
@@ -105,10 +116,6 @@ def _add_simulate(sub) -> None:
     p.add_argument("--no-safety-checks", action="store_true", help="skip the safety checks (faster)")
     p.add_argument("--impl", default=None,
                    help="rules to run: 'reference' (default), 'exercises', or a path to your module")
-    p.add_argument("--log-level", choices=["debug", "info", "warning"], default="info",
-                   help="debug: every message; info: elections, leaders, commits; warning: summary only")
-    p.add_argument("--save", metavar="RUN.json", help="save the run (seed, config, actions) to replay later")
-    p.set_defaults(func=_simulate)
 
 
 def _add_replay(sub) -> None:
@@ -121,8 +128,29 @@ def _add_replay(sub) -> None:
     p.set_defaults(func=_replay)
 
 
+def _add_campaign(sub) -> None:
+    p = sub.add_parser("campaign", help="many seeded runs with random faults, safety checked",
+                       description="Run one cluster per seed under a random schedule of crashes, restarts, "
+                                   "partitions and client requests (drawn from the seed), with every safety "
+                                   "property checked, and list the seeds that broke one with how to replay "
+                                   "them. Times are in ms unless given a unit.")
+    p.add_argument("--runs", type=int, default=100, help="how many runs (seeds) (default 100)")
+    p.add_argument("--first-seed", type=int, default=0, help="the first seed (default 0)")
+    p.add_argument("--duration", type=parse_duration, default=5000, help="simulated time per run (default 5s)")
+    p.add_argument("--preset", choices=sorted(PRESETS), default="teaching",
+                   help="starting configuration (default: teaching)")
+    _add_cluster_options(p)
+    p.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
+                   help="runs at once, in separate processes (default: the number of cores)")
+    p.add_argument("--minimize", action="store_true",
+                   help="shrink each failing run's fault schedule to the fewest faults that still fail")
+    p.add_argument("--save", metavar="DIR", help="save each failing run to DIR/seed-N.json for raftlab replay")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=_campaign)
+
+
 def _config_from_args(args) -> Config:
-    changes = {"seed": args.seed}
+    changes = {"seed": getattr(args, "seed", 0)}
     for field in ("nodes", "drop", "duplicate", "delay", "election_timeout", "heartbeat",
                   "request_interval", "pre_vote", "check_quorum", "snapshot_every"):
         value = getattr(args, field)
@@ -231,13 +259,83 @@ def _replay(args) -> int:
     return 0
 
 
+def _campaign(args) -> int:
+    from . import campaign
+    problem = (args.runs < 1 and "--runs must be at least 1") or (args.jobs < 1 and "--jobs must be at least 1")
+    if problem:
+        print(f"raftlab campaign: error: {problem}", file=sys.stderr)
+        return 2
+    try:
+        config = _config_from_args(args)
+        if args.request_interval is None:
+            config = config.replace(request_interval=100)
+        from .impl import load_rules
+        load_rules(args.impl)                       # a broken --impl is a bad argument, before any run
+        save_dir = _prepare_dir(args.save) if args.save else None
+    except RaftlabError as exc:
+        print(f"raftlab campaign: error: {exc}", file=sys.stderr)
+        return 2
+    seeds = range(args.first_seed, args.first_seed + args.runs)
+    print(f"raftlab campaign: {args.runs} runs (seeds {seeds[0]}..{seeds[-1]}) x {args.duration} ms, "
+          f"{config.nodes} nodes, drop {config.drop:.2f}, {args.jobs} process(es), rules: {args.impl or 'reference'}")
+    results = campaign.run_campaign(seeds, config, args.impl, duration=args.duration, jobs=args.jobs,
+                                    progress=not args.no_progress)
+    failed = [r for r in results if not r.ok]
+    print(f"{len(results) - len(failed)} ok, {len(failed)} failed")
+    for result in failed:
+        if args.minimize:
+            result = campaign.minimize(result, config, args.impl, args.duration)
+        _report_campaign_failure(result, args, save_dir)
+    return 1 if failed else 0
+
+
+def _prepare_dir(path: str):
+    """The folder for saved runs, created now (before any run), or a ConfigError saying why not."""
+    from pathlib import Path
+    folder = Path(path)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = folder / ".raftlab-write-test"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as exc:
+        raise ConfigError(f"cannot save runs in {path}: {exc.strerror}") from None
+    return folder
+
+
+def _report_campaign_failure(result, args, save_dir) -> None:
+    print(f"seed {result.seed}: {result.problem}: {result.detail.splitlines()[0]} "
+          f"({len(result.faults)} faults)")
+    again = [a for a in sys.argv[1:] if a not in ("--minimize",)] if sys.argv[1:2] == ["campaign"] else ["campaign"]
+    again = _without_options(again, ("--runs", "--first-seed", "--save"))
+    print(f"  replay: raftlab {' '.join(shlex.quote(a) for a in again)} --first-seed {result.seed} --runs 1")
+    if save_dir is not None and result.run is not None:
+        path = save_dir / f"seed-{result.seed}.json"
+        path.write_text(json.dumps(result.run, indent=1) + "\n")
+        print(f"  saved: raftlab replay {shlex.quote(str(path))}")
+
+
+def _without_options(argv: list, names: tuple) -> list:
+    """``argv`` without the options ``names`` and their values (``--runs 5`` or ``--runs=5``)."""
+    out, skip = [], False
+    for a in argv:
+        if skip:
+            skip = False
+        elif a in names:
+            skip = True
+        elif not a.startswith(tuple(n + "=" for n in names)):
+            out.append(a)
+    return out
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="raftlab", description="raftlab: learn Raft by stepping a deterministic cluster.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
     _add_simulate(sub)
     _add_replay(sub)
-    for name, module in EXTERNAL_COMMANDS.items():
+    _add_campaign(sub)
+    for module in EXTERNAL_COMMANDS.values():
         try:
             importlib.import_module(module).register(sub)
         except ModuleNotFoundError as exc:

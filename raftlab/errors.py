@@ -1,6 +1,8 @@
 """The errors raftlab raises, each saying what happened in Raft terms and what to try."""
 from __future__ import annotations
 
+from typing import Optional
+
 __all__ = ["RaftlabError", "ConfigError", "UnknownNodeError", "MessageNotInFlight",
            "OperatorError", "ImplementationError", "NodeError", "SafetyViolation"]
 
@@ -54,6 +56,7 @@ class SafetyViolation(RaftlabError, AssertionError):
         self.step = step
         self.recent = list(recent)
         self.replay = replay
+        self.run: Optional[dict] = None        # the saved run (Simulation.to_json) that replays it
         super().__init__(self.__str__())
 
     def __str__(self) -> str:

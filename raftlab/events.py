@@ -9,6 +9,10 @@ only place its words are chosen, so the event log, the CLI, lessons and test
 transcripts print the same line.  Views and tests read fields
 (``event.message``, ``event.role``), never the text.
 
+Events are slotted dataclasses, read-only by convention (not frozen: a frozen
+dataclass costs three times as much to build, and the engine builds one per
+event).
+
 Rule 3: ``level`` is ``"info"`` for what a person follows (roles, commits,
 clients, the operator's moves) and ``"debug"`` for the traffic underneath
 (every message and timer).
@@ -28,7 +32,7 @@ __all__ = ["TraceEvent", "Delivered", "Lost", "Dropped", "TimerFired", "RoleChan
            "Note", "OperatorMove", "ClientSent", "ClientDone", "Violation", "NodeState", "NetworkState"]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class TraceEvent:
     """One line of the event log: something that happened at ``time`` (during step ``step``)."""
     step: int
@@ -43,7 +47,7 @@ class TraceEvent:
         return f"t={self.time:<6} {self.text}"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Delivered(TraceEvent):
     """``message`` arrived at its receiver (``early``: the operator delivered it ahead of time)."""
     message: Message
@@ -54,7 +58,7 @@ class Delivered(TraceEvent):
         return f"{self.message} (delivered early by the operator)" if self.early else str(self.message)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Lost(TraceEvent):
     """The network lost ``message``: when it was sent, or on arrival (``reason`` says why)."""
     message: Message
@@ -65,7 +69,7 @@ class Lost(TraceEvent):
         return f"{self.message} lost: {self.reason}"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Dropped(TraceEvent):
     """The operator dropped message ``message_id`` before it arrived."""
     message_id: int
@@ -77,7 +81,7 @@ class Dropped(TraceEvent):
         return f"operator dropped #{self.message_id} {self.message}"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class TimerFired(TraceEvent):
     """A server's election timer (``timer="election"``) or heartbeat timer fired."""
     node: str
@@ -88,7 +92,7 @@ class TimerFired(TraceEvent):
         return f"{self.node} election timeout" if self.timer == "election" else f"{self.node} heartbeat timer"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class RoleChanged(TraceEvent):
     """``node`` became ``role`` (a :class:`raftlab.Role` value such as ``"leader"``) in ``term``."""
     node: str
@@ -101,7 +105,7 @@ class RoleChanged(TraceEvent):
         return f"{self.node} became {self.role} at term {self.term}"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Committed(TraceEvent):
     """Leader ``node`` advanced its commit index to ``index``."""
     node: str
@@ -113,7 +117,7 @@ class Committed(TraceEvent):
         return f"{self.node} committed up to index {self.index}"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Note(TraceEvent):
     """A line a server's rules wrote with ``node.note(...)`` (``node`` is None for the simulation's own)."""
     node: Optional[str]
@@ -129,7 +133,7 @@ class Note(TraceEvent):
         return self.words if self.node is None else f"{self.node} {self.words}"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class OperatorMove(TraceEvent):
     """The operator did something to the cluster or the network (``action`` is the recorded action)."""
     action: Any
@@ -141,7 +145,7 @@ class OperatorMove(TraceEvent):
         return self.words
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ClientSent(TraceEvent):
     """Client ``client`` sent request ``seq`` to ``target`` (``verb``: sent, resent, timed out; resent)."""
     client: str
@@ -158,7 +162,7 @@ class ClientSent(TraceEvent):
         return f"{self.client} {self.verb} #{self.seq} {format_command(self.command)} to {self.target}{lost}"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ClientDone(TraceEvent):
     """Client ``client`` got the answer ``result`` to request ``seq``, ``latency`` ms after sending it."""
     client: str
@@ -174,21 +178,21 @@ class ClientDone(TraceEvent):
                 f"after {self.latency} ms")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Violation(TraceEvent):
-    """A safety property broke; the run stops here."""
-    property: str
+    """The safety property called ``name`` broke; the run stops here."""
+    name: str
     detail: str
     level: ClassVar[str] = "info"
 
     @property
     def text(self) -> str:
-        return f"SAFETY VIOLATION: {self.property}: {self.detail}"
+        return f"SAFETY VIOLATION: {self.name}: {self.detail}"
 
 
 # --- the timeline ------------------------------------------------------------------------------------------
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class NodeState:
     """A server's role, term and commit index from ``time`` on (``crashed``: it is down)."""
     time: int
@@ -199,7 +203,7 @@ class NodeState:
     crashed: bool
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class NetworkState:
     """The network from ``time`` on: partition ``groups`` (lists of names, or None) and one-way ``cut`` links."""
     time: int

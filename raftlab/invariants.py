@@ -31,7 +31,7 @@ logs that share ``(index, term)`` share the whole prefix.
 """
 from __future__ import annotations
 
-from typing import Optional
+from typing import Any, Optional, Sequence
 
 from .errors import SafetyViolation
 from .messages import Entry, format_command
@@ -139,7 +139,7 @@ class SafetyChecker:
                               f"{format_command(other_e.command)}")
                 raise SafetyViolation("Log Matching", detail, nodes=(node.id, holder), index=index)
 
-    def _check_commit(self, node: Node, newly_applied: list) -> None:
+    def _check_commit(self, node: Node, newly_applied: Sequence[tuple[int, Entry, Any]]) -> None:
         seen = self.commit_seen.get(node.id, 0)
         if node.commit_index < seen:
             raise SafetyViolation("Committed entries never lost",

@@ -82,6 +82,15 @@ class Log:
             return self.entries[offset].term
         return None
 
+    def term(self, index: int) -> int:
+        """The term at ``index``, which the log must hold: an entry's term, the snapshot's
+        term at ``snapshot_index``, 0 at index 0.  Anywhere else: a :class:`LogError`."""
+        term = self.term_at(index)
+        if term is None:
+            raise LogError(f"the log has no term at index {index} "
+                           f"(it holds {self.snapshot_index}..{self.last_index})")
+        return term
+
     def entry(self, index: int) -> Entry:
         offset = index - self.snapshot_index - 1
         if not 0 <= offset < len(self.entries):
@@ -147,7 +156,7 @@ class Log:
         if index > self.last_index:
             return
         if self._removed is None or index < self._removed[0]:
-            self._removed = (index, self.term_at(index))
+            self._removed = (index, self.entry(index).term)
         del self.entries[index - self.snapshot_index - 1:]
         self._touch(index)
 
@@ -157,7 +166,7 @@ class Log:
             return
         if upto > self.last_index:
             raise LogError(f"cannot compact up to {upto}: the log ends at {self.last_index}")
-        term = self.term_at(upto)
+        term = self.entry(upto).term
         del self.entries[: upto - self.snapshot_index]
         self.snapshot_index, self.snapshot_term = upto, term
         if self._written_from is not None and self._written_from <= upto:
@@ -172,7 +181,7 @@ class Log:
         first = max(index, self.snapshot_index) + 1
         if first <= self.last_index and (self._removed is None or first < self._removed[0]):
             # entries up to index are covered by the snapshot; those after it are discarded
-            self._removed = (first, self.term_at(first))
+            self._removed = (first, self.entry(first).term)
         self.entries = []
         self.snapshot_index, self.snapshot_term = index, term
         self._written_from = None

@@ -131,8 +131,7 @@ class Network:
         if self.groups is None:
             return
         self.groups[who] = None
-        sides = {g for g in self.groups.values() if g is not None}
-        if len(sides | {self.client_group}) < 2:
+        if len({g for g in self.groups.values() if g is not None}) < 2:
             self.groups = None
 
     def heal(self) -> None:
@@ -160,7 +159,7 @@ class Network:
         return (0, self.nodes.index(name), "") if name in self.nodes else (1, len(name), name)
 
     # --- sending and delivering ----------------------------------------------------
-    def send(self, message: Message, now: int) -> tuple[list[Envelope], Optional[str]]:
+    def send(self, message: Message, now: int) -> tuple[tuple[Envelope, ...], Optional[str]]:
         """Put ``message`` on the wire.  Returns the envelopes now in flight (none,
         one, or two for a duplicate) and, if it was lost, why."""
         key = (message.src, message.dst)
@@ -179,16 +178,16 @@ class Network:
         if reason:
             self.dropped += 1
             self._remember(mid, ("dropped when sent", now, reason))
-            return [], reason
+            return (), reason
         env = Envelope(mid, message, now, now + d1)
         self.in_flight[mid] = env
         if not dup:
-            return [env], None
+            return (env,), None
         self.duplicated += 1
         copy = Envelope(self._next_id, message, now, now + d2, copy=True)
         self._next_id += 1
         self.in_flight[copy.id] = copy
-        return [env, copy], None
+        return (env, copy), None
 
     def take(self, mid: int) -> Optional[Envelope]:
         """Remove and return envelope ``mid`` if it is still in flight."""

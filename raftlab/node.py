@@ -8,9 +8,9 @@ the current virtual time; :meth:`Node.step` returns the step's effects as a
 event log, the entries applied, and which log entries were written or removed.
 When its timers should fire is in ``election_deadline`` and ``heartbeat_deadline``.
 
-While a step runs, the rules add to its Ready through ``node.send`` /
-``node.note`` (``node.outbox``, ``node.notes`` and ``node.applied`` are the
-current Ready's lists); the next step starts a new one.
+While a step runs, the rules add to its effects through ``node.send`` and
+``node.note`` (into ``node.outbox``, ``node.notes`` and ``node.applied``, which
+then hold the last step's effects until the next step starts).
 
 Rule 2: the protocol's rules live in :mod:`raftlab.rules`, one function per
 rule of Figure 2.  The node only dispatches to them, through ``node.rules``,
@@ -29,12 +29,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Optional, Sequence
 
 from .log import Log, LogChanges
-from .messages import (AppendEntries, AppendEntriesReply, ClientRequest,
-                       ElectionTimeout, Entry, HeartbeatTimeout, InstallSnapshot,
-                       InstallSnapshotReply, Message, RequestVote, RequestVoteReply)
+from .messages import (
+    AppendEntries,
+    AppendEntriesReply,
+    ClientRequest,
+    ElectionTimeout,
+    Entry,
+    HeartbeatTimeout,
+    InstallSnapshot,
+    InstallSnapshotReply,
+    Message,
+    RequestVote,
+    RequestVoteReply,
+)
 from .statemachine import KVStore, Snapshot
 
 __all__ = ["Node", "Role", "NodeConfig", "Ready", "RoleChange"]
@@ -81,11 +91,9 @@ class Ready:
     before sending ``messages``."""
     __slots__ = ("messages", "notes", "applied", "log")
 
-    def __init__(self) -> None:
-        self.messages: list[Message] = []
-        self.notes: list[Any] = []
-        self.applied: list[tuple[int, Entry, Any]] = []
-        self.log: LogChanges = LogChanges.NONE
+    def __init__(self, messages: Sequence[Message], notes: Sequence[Any],
+                 applied: Sequence[tuple[int, Entry, Any]], log: LogChanges) -> None:
+        self.messages, self.notes, self.applied, self.log = messages, notes, applied, log
 
     def __repr__(self) -> str:
         return (f"Ready(messages={len(self.messages)}, notes={self.notes!r}, applied={len(self.applied)}, "
@@ -110,18 +118,23 @@ class Node:
         self.snapshot: Optional[Snapshot] = None
         self.crashed = False
         self.now = 0
-        self._begin()
+        self.outbox: list[Message] = []
+        self.notes: list[Any] = []
+        self.applied: list[tuple[int, Entry, Any]] = []
         self._reset_volatile()
 
-    def _begin(self) -> Ready:
-        """Start a step: a new, empty Ready collects what it does."""
-        ready = self.ready = Ready()
-        self.outbox, self.notes, self.applied = ready.messages, ready.notes, ready.applied
-        return ready
+    def _begin(self) -> None:
+        """Start a step with nothing sent, noted or applied yet (the last step's lists are its Ready's)."""
+        if self.outbox:
+            self.outbox = []
+        if self.notes:
+            self.notes = []
+        if self.applied:
+            self.applied = []
 
-    def _end(self, ready: Ready) -> Ready:
-        ready.log = self.log.take_changes()
-        return ready
+    def _end(self) -> Ready:
+        """The step's effects (empty ones as ``()``)."""
+        return Ready(self.outbox or (), self.notes or (), self.applied or (), self.log.take_changes())
 
     def _reset_volatile(self) -> None:
         # volatile state on all servers
@@ -218,7 +231,7 @@ class Node:
         """Handle one input at virtual time ``now``; return what it produced."""
         if self.crashed:
             raise RuntimeError(f"{self.id} is crashed: restart it before it can handle {message}")
-        ready = self._begin()
+        self._begin()
         self.now = now
         rules = self.rules
         kind = type(message)
@@ -229,8 +242,7 @@ class Node:
         else:
             self._receive(message, kind)
         rules.apply_committed(self)
-        ready.log = self.log.take_changes()
-        return ready
+        return self._end()
 
     def _receive(self, message: Message, kind: type) -> None:
         """A message from another server or a client: the term rule first (once, for every
@@ -251,28 +263,40 @@ class Node:
 
     def start(self, now: int) -> Ready:
         """Boot for the first time: a follower whose election timer starts now (section 5.2)."""
-        ready = self._begin()
+        self._begin()
         self.now = now
         self.rules.reset_election_timer(self)
-        return self._end(ready)
+        return self._end()
+
+    def reconfigure(self, config: NodeConfig, now: int) -> Ready:
+        """Take new settings (the operator switched pre-vote or check-quorum).  A leader that starts
+        checking its quorum starts the timer that checks it (thesis 6.2), counting from now."""
+        self._begin()
+        self.now = now
+        starts_checking = config.check_quorum and not self.config.check_quorum
+        self.config = config
+        if starts_checking and self.role is Role.LEADER and not self.crashed:
+            self.recent_active = set()
+            self.rules.reset_election_timer(self)
+        return self._end()
 
     def crash(self) -> Ready:
         """Lose all volatile state; keep current_term, voted_for, log and snapshot."""
-        ready = self._begin()
+        self._begin()
         self.crashed = True
         self._reset_volatile()
         self.note("crashed")
-        return self._end(ready)
+        return self._end()
 
     def restart(self, now: int) -> Ready:
         """Come back as a follower, from the persistent state alone."""
-        ready = self._begin()
+        self._begin()
         self.crashed = False
         self.now = now
         self._reset_volatile()
         self.note(f"restarted at term {self.current_term} with {self.log.last_index} log entries")
         self.rules.reset_election_timer(self)
-        return self._end(ready)
+        return self._end()
 
     def __repr__(self) -> str:
         return (f"<Node {self.id} {self.role} term={self.current_term} voted_for={self.voted_for} "

@@ -11,8 +11,17 @@ The functions marked "Exercise N" are the ones students write in
 """
 from __future__ import annotations
 
-from .messages import (AppendEntries, AppendEntriesReply, ClientReply, ClientRequest, Entry,
-                       InstallSnapshot, InstallSnapshotReply, RequestVote, RequestVoteReply)
+from .messages import (
+    AppendEntries,
+    AppendEntriesReply,
+    ClientReply,
+    ClientRequest,
+    Entry,
+    InstallSnapshot,
+    InstallSnapshotReply,
+    RequestVote,
+    RequestVoteReply,
+)
 from .node import Node, Role
 
 #: The rules a student's module may replace, by exercise number.
@@ -135,7 +144,7 @@ def handle_append_entries(node: Node, m: AppendEntries) -> None:
             reply = AppendEntriesReply(node.id, m.src, node.current_term, False,
                                        conflict_term=None, conflict_index=log.last_index + 1)
         else:
-            conflict_term = log.term_at(prev)
+            conflict_term = log.term(prev)
             reply = AppendEntriesReply(node.id, m.src, node.current_term, False,
                                        conflict_term=conflict_term,
                                        conflict_index=log.first_index_of_term(conflict_term, prev))
@@ -330,7 +339,7 @@ def send_append_entries(node: Node, peer: str) -> None:
                                   log.snapshot_index, log.snapshot_term, node.snapshot))
         return
     prev = next_index - 1
-    node.send(AppendEntries(node.id, peer, node.current_term, node.id, prev, log.term_at(prev),
+    node.send(AppendEntries(node.id, peer, node.current_term, node.id, prev, log.term(prev),
                             log.entries_from(next_index, node.config.max_entries),
                             node.commit_index))
 
@@ -360,7 +369,7 @@ def apply_committed(node: Node) -> None:
 
 def take_snapshot(node: Node) -> None:
     index = node.last_applied
-    node.snapshot = node.state_machine.snapshot(index, node.log.term_at(index))
+    node.snapshot = node.state_machine.snapshot(index, node.log.term(index))
     node.log.compact(index)
     node.note(f"took a snapshot up to index {index}")
 

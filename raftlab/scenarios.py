@@ -105,7 +105,7 @@ def partitioned_leader(seed: int = 0, nodes: int = 5, request: Optional[str] = "
     sim.partition(minority)
     if request is not None:
         sim.client_request(request, node=old.id)
-    _require(sim.run_until(lambda s: s.leader() is not None and s.leader().id not in minority,
+    _require(sim.run_until(lambda s: (lead := s.leader()) is not None and lead.id not in minority,
                            within=10_000),
              "the majority elected no leader")
     return sim
@@ -268,6 +268,7 @@ def _force_leader(sim: Simulation) -> Node:
                key=lambda n: (n.log.last_term, n.log.last_index)).id
     for _ in range(3):
         _elect(sim, name)
-        if sim.leader() is not None:
-            return sim.leader()
+        leader = sim.leader()
+        if leader is not None:
+            return leader
     raise OperatorError(f"scenario could not proceed: {name} could not win an election")

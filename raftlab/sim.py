@@ -15,7 +15,7 @@ validates, records and applies it.  Stepping (:meth:`step`, :meth:`run_until`)
 is not recorded: it follows from the seed and the actions.
 
 Rule 2: a node's step returns its effects (a :class:`raftlab.node.Ready`);
-:meth:`_apply_ready` is the one place they are carried out: events logged,
+:meth:`_run_node` is the one place they are carried out: events logged,
 messages put on the network, timers scheduled, the safety checker shown them.
 
 Rule 3: what happened is recorded as typed events (:mod:`raftlab.events`) in
@@ -30,19 +30,41 @@ nodes: after a rewind they hold the state of that earlier moment.
 """
 from __future__ import annotations
 
+import functools
 import heapq
 import random
 from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Optional, Union
+from typing import Any, Callable, Optional, Sequence, Union
 
 from . import actions as act
 from .config import Config
-from .errors import (ConfigError, MessageNotInFlight, NodeError, OperatorError, RaftlabError,
-                     SafetyViolation, UnknownNodeError)
-from .events import (ClientDone, ClientSent, Committed, Delivered, Dropped, Lost, NetworkState,
-                     NodeState, Note, OperatorMove, RoleChanged, TimerFired, TraceEvent, Violation)
+from .errors import (
+    ConfigError,
+    MessageNotInFlight,
+    NodeError,
+    OperatorError,
+    RaftlabError,
+    SafetyViolation,
+    UnknownNodeError,
+)
+from .events import (
+    ClientDone,
+    ClientSent,
+    Committed,
+    Delivered,
+    Dropped,
+    Lost,
+    NetworkState,
+    NodeState,
+    Note,
+    OperatorMove,
+    RoleChanged,
+    TimerFired,
+    TraceEvent,
+    Violation,
+)
 from .impl import Rules, load_rules
 from .invariants import SafetyChecker
 from .messages import ClientReply, ClientRequest, ElectionTimeout, HeartbeatTimeout, Message, format_command
@@ -52,6 +74,7 @@ from .node import Node, NodeConfig, Ready, Role, RoleChange
 __all__ = ["Simulation", "TraceEvent", "Operation", "NodeError"]
 
 DELIVER, ELECTION, HEARTBEAT, CLIENT_TICK, CLIENT_RETRY = range(5)
+_NOTHING = object()              # "no event was due" (an event may itself be None when history is off)
 NodeName = Union[str, int]
 
 
@@ -122,6 +145,7 @@ class Simulation:
         self.operations: list[Operation] = []
         self._operations: dict[tuple[str, int], Operation] = {}
         self._load_random = random.Random(f"{config.seed}:clients").random
+        self._load_clients = [f"c{i}" for i in range(1, config.clients + 1)]
         self.now = 0
         self.steps = 0
         self.actions: list[act.Recorded] = []
@@ -214,7 +238,8 @@ class Simulation:
     def operation(self, op_id: tuple[str, int]) -> Operation:
         """The client operation ``op_id`` (what :meth:`client_request` returned: ``(client, seq)``):
         its command, when it was invoked and answered, and its result."""
-        op = self._operations.get(tuple(op_id)) if isinstance(op_id, (tuple, list)) else None
+        ok = isinstance(op_id, (tuple, list)) and len(op_id) == 2
+        op = self._operations.get((op_id[0], op_id[1])) if ok else None
         if op is None:
             raise OperatorError(f"there is no client operation {op_id!r}; client_request() returns "
                                 f"the id of the one it sends, like ('c1', 1)")
@@ -238,7 +263,8 @@ class Simulation:
     def summary(self) -> str:
         """A short deterministic description of the cluster (for lessons and checks)."""
         leader = self.leader()
-        lines = [f"t={self.now} ms, leader: {leader.id + ' (term ' + str(leader.current_term) + ')' if leader else 'none'}"]
+        who = f"{leader.id} (term {leader.current_term})" if leader else "none"
+        lines = [f"t={self.now} ms, leader: {who}"]
         for node in self.nodes.values():
             state = "crashed" if node.crashed else str(node.role)
             lines.append(f"  {node.id}: {state:<13} term={node.current_term} "
@@ -251,44 +277,47 @@ class Simulation:
         """Process the next event (a message arrives, a timer fires, a client acts).
         Returns its trace line (None when history is off), or None when nothing is pending."""
         self._check_running()
-        ev = self._step(None)
+        ev = self._next(None)
         self._notify()
-        return ev
+        return None if ev is _NOTHING else ev
 
-    def _step(self, limit: Optional[int]) -> Optional[TraceEvent]:
-        """Process the next live event due at or before ``limit`` (any time if None).
-        Sets ``self._stepped`` to whether an event was processed."""
+    def _next(self, limit: Optional[int]) -> Any:
+        """Process the next live event due at or before ``limit`` (any time if None); return its
+        trace event, or ``_NOTHING`` when no event is due."""
         queue = self._queue
-        self._stepped = False
+        in_flight = self.network.in_flight
+        pop = heapq.heappop
         while queue:
             top = queue[0]
-            if self._is_stale(top):
-                heapq.heappop(queue)
-                continue
             time, _, kind, a, b = top
+            if kind == DELIVER:
+                if a not in in_flight:        # delivered early or dropped by the operator
+                    pop(queue)
+                    continue
+            elif self._is_stale(top):
+                pop(queue)
+                continue
             if limit is not None and time > limit:
-                return None
-            heapq.heappop(queue)
+                return _NOTHING
+            pop(queue)
             self.now = time
             self.steps += 1
-            self._stepped = True
             if kind == DELIVER:
-                return self._deliver(self.network.in_flight.pop(a))
+                return self._deliver(in_flight.pop(a))
             if kind == ELECTION or kind == HEARTBEAT:
                 return self._fire_timer(a, kind)
             if kind == CLIENT_TICK:
                 return self._client_tick()
             return self._client_retry(a, b)
-        return None
+        return _NOTHING
 
     def _run_events(self, limit: int) -> int:
         """Process every event due at or before ``limit``; return how many."""
         count = 0
-        while True:
-            self._step(limit)
-            if not self._stepped:
-                return count
+        next_event = self._next
+        while next_event(limit) is not _NOTHING:
             count += 1
+        return count
 
     def _is_stale(self, event: tuple) -> bool:
         """An event that would do nothing: a message already delivered or dropped, a timer
@@ -326,7 +355,7 @@ class Simulation:
                     self.do(act.Advance(deadline - self.now))
                 self._notify()
                 return bool(condition(self))
-            self._step(None)
+            self._next(None)
             steps += 1
         self._notify()
         return True
@@ -451,14 +480,16 @@ class Simulation:
         self._event(OperatorMove(self.steps, self.now, action, words))
 
     def _reconfigure(self, action: act.Action, **changes: Any) -> None:
-        self.config = self.config.replace(**changes)
-        node_config = self._node_config(self.config)
-        for n in self.nodes.values():
-            n.config = node_config
-        c = self.config
+        self.config = c = self.config.replace(**changes)
         self.network.default = LinkConfig(c.delay, c.drop, c.duplicate)
         words = ", ".join(f"{k}={v}" for k, v in changes.items())
         self._event(OperatorMove(self.steps, self.now, action, f"operator set {words}"))
+        node_config = self._node_config(c)
+        for n in self.nodes.values():
+            if n.crashed:
+                n.config = node_config
+            else:
+                self._run_node(n, functools.partial(n.reconfigure, node_config), None)
 
     # --- history: the run, rewind, save, load -----------------------------------------------------
     @property
@@ -596,38 +627,24 @@ class Simulation:
         return ev
 
     def _run_node(self, node: Node, fn: Callable, msg: Optional[Message]) -> None:
-        """Run ``fn(msg, now)`` (or ``fn(now)``) on ``node`` and carry out the Ready it returns."""
+        """Run ``fn(msg, now)`` (or ``fn(now)``) on ``node``, then carry out the Ready it returns: log
+        its events, put its messages on the network, (re)schedule its timers, and show the step to the
+        safety checker.  This is the one place a node's step takes effect."""
         role0, term0, commit0 = node.role, node.current_term, node.commit_index
+        now = self.now
         try:
-            node.now = self.now
-            ready = fn(self.now) if msg is None else fn(msg, self.now)
+            node.now = now
+            ready = fn(now) if msg is None else fn(msg, now)
         except RaftlabError:
             raise
         except Exception as exc:
-            doing = f"handling {msg}" if msg is not None else "starting up"
-            self.error = NodeError(f"{node.id} raised {type(exc).__name__} while {doing} at t={self.now}: "
-                                   f"{exc}")
-            self.error.__cause__ = exc
-            raise self.error
-        self._check_timers(node)
-        self._apply_ready(node, ready, role0, term0, commit0)
-
-    def _check_timers(self, node: Node) -> None:
-        now = self.now
-        for timer in ("election_deadline", "heartbeat_deadline"):
-            deadline = getattr(node, timer)
-            if deadline is not None and deadline < now:
-                self.error = NodeError(
-                    f"{node.id} set its {timer} to t={deadline}, which is in the past (now t={now}); "
-                    f"a timer must be set to node.now + a timeout")
-                raise self.error
-
-    def _apply_ready(self, node: Node, ready: Ready, role0: Role, term0: int, commit0: int) -> None:
-        """Carry out one step's effects (the node was ``role0`` in ``term0`` with commit index
-        ``commit0`` before it), and show the step to the safety checker."""
+            raise self._node_failed(node, exc, msg) from exc
+        e, h = node.election_deadline, node.heartbeat_deadline
+        if (e is not None and e < now) or (h is not None and h < now):
+            raise self._timer_in_past(node)
         if node.commit_index != commit0 or node.role is not role0 or node.current_term != term0:
             if node.commit_index > commit0 and node.role is Role.LEADER:
-                self._event(Committed(self.steps, self.now, node.id, node.commit_index))
+                self._event(Committed(self.steps, now, node.id, node.commit_index))
             self._timeline_node(node)
         self._carry_out(node, ready)
         if self.checker:
@@ -636,6 +653,20 @@ class Simulation:
             except SafetyViolation as v:
                 self._halt(v)
 
+    def _node_failed(self, node: Node, exc: Exception, msg: Optional[Message]) -> NodeError:
+        doing = f"handling {msg}" if msg is not None else "starting up"
+        self.error = NodeError(f"{node.id} raised {type(exc).__name__} while {doing} at t={self.now}: {exc}")
+        self.error.__cause__ = exc
+        return self.error
+
+    def _timer_in_past(self, node: Node) -> NodeError:
+        e = node.election_deadline
+        timer, deadline = (("election_deadline", e) if e is not None and e < self.now
+                           else ("heartbeat_deadline", node.heartbeat_deadline))
+        self.error = NodeError(f"{node.id} set its {timer} to t={deadline}, which is in the past "
+                               f"(now t={self.now}); a timer must be set to node.now + a timeout")
+        return self.error
+
     def _carry_out(self, node: Node, ready: Ready) -> None:
         """Log a Ready's notes, put its messages on the network, (re)schedule the node's timers."""
         if ready.notes and self._record_trace:
@@ -643,9 +674,17 @@ class Simulation:
         if ready.messages:
             self._send(ready.messages)
         if not node.crashed:
-            self._schedule_timers(node)
+            sched = self._scheduled[node.id]
+            deadline = node.election_deadline
+            if deadline is not None and deadline != sched[0]:
+                sched[0] = deadline
+                self._push(deadline, ELECTION, node.id, None)
+            deadline = node.heartbeat_deadline
+            if deadline is not None and deadline != sched[1]:
+                sched[1] = deadline
+                self._push(deadline, HEARTBEAT, node.id, None)
 
-    def _log_notes(self, node: Node, notes: list) -> None:
+    def _log_notes(self, node: Node, notes: Sequence[Any]) -> None:
         step, now, trace = self.steps, self.now, self.trace
         for note in notes:
             if isinstance(note, RoleChange):
@@ -656,28 +695,19 @@ class Simulation:
                 trace.append(Note(step, now, node.id, text[len(prefix):]) if text.startswith(prefix)
                              else Note(step, now, None, text))
 
-    def _send(self, messages: list[Message]) -> None:
+    def _send(self, messages: Sequence[Message]) -> None:
         now = self.now
         send = self.network.send
         queue = self._queue
+        push, seq = heapq.heappush, self._seq
         for msg in messages:
             envs, lost = send(msg, now)
             if lost is not None and self._record_trace:
                 self.trace.append(Lost(self.steps, now, msg, lost))
             for env in envs:
-                self._seq += 1
-                heapq.heappush(queue, (env.deliver_at, self._seq, DELIVER, env.id, None))
-
-    def _schedule_timers(self, node: Node) -> None:
-        sched = self._scheduled[node.id]
-        deadline = node.election_deadline
-        if deadline is not None and deadline != sched[0]:
-            sched[0] = deadline
-            self._push(deadline, ELECTION, node.id, None)
-        deadline = node.heartbeat_deadline
-        if deadline is not None and deadline != sched[1]:
-            sched[1] = deadline
-            self._push(deadline, HEARTBEAT, node.id, None)
+                seq += 1
+                push(queue, (env.deliver_at, seq, DELIVER, env.id, None))
+        self._seq = seq
 
     def _timeline_node(self, node: Node) -> None:
         self.timeline.append(NodeState(self.now, node.id, node.role.value, node.current_term,
@@ -704,10 +734,10 @@ class Simulation:
             while f"c{k}" in self.clients:
                 k += 1
             cid = f"c{k}"
-        c = self.clients.get(cid)
-        if c is None:
-            c = self.clients[cid] = _Client(cid)
-        return c
+        client = self.clients.get(cid)
+        if client is None:
+            client = self.clients[cid] = _Client(cid)
+        return client
 
     def _client_request(self, cmd: tuple, target: Optional[str], client: Optional[str]) -> tuple[str, int]:
         c = self._client(client)
@@ -773,8 +803,8 @@ class Simulation:
         self._push(self.now + self.config.request_interval, CLIENT_TICK, None, None)
         r = self._load_random
         op, key, who = r(), "xyz"[int(r() * 3)], r()
-        cid = next((c for c in (f"c{i}" for i in range(1, self.config.clients + 1))
-                    if c not in self.clients or self.clients[c].pending is None), None)
+        clients = self.clients
+        cid = next((c for c in self._load_clients if c not in clients or clients[c].pending is None), None)
         if cid is None:
             return self._event(Note(self.steps, self.now, None,
                                     "load: every client is still waiting; no new request", quiet=True))

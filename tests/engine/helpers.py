@@ -26,6 +26,7 @@ def make_node(name: str = "n1", nodes: int = 3, term: int = 0, log=(), voted_for
     node.voted_for = voted_for
     for i, t in enumerate(log, start=1):
         node.log.append(Entry(t, ("put", "k", str(i))))
+    node.log.take_changes()                   # the log it starts with is not news
     node.now = now
     node.rules.reset_election_timer(node)
     return node
@@ -38,6 +39,7 @@ def make_leader(name: str = "n1", nodes: int = 3, term: int = 1, log=(), **kw) -
     assert node.role is Role.LEADER
     node.outbox.clear()
     node.notes.clear()
+    node.log.take_changes()
     return node
 
 

@@ -139,3 +139,46 @@ def test_replay_prints_the_same_events_as_the_run(tmp_path):
     events = [line for line in original.splitlines() if line.startswith("t=")]
     assert len(events) > 100
     assert [line for line in replayed.splitlines() if line.startswith("t=")] == events
+
+
+# --- raftlab campaign ----------------------------------------------------------------------------------
+
+def test_a_campaign_of_correct_rules_passes():
+    r = raftlab("campaign", "--runs", "6", "--duration", "2s", "--jobs", "2")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith("raftlab campaign: 6 runs (seeds 0..5) x 2000 ms, 5 nodes")
+    assert "6 ok, 0 failed" in r.stdout
+    assert "6/6" in r.stderr                                   # the progress bar
+
+
+def test_a_campaign_lists_the_failing_seeds_and_how_to_replay_them(tmp_path):
+    r = raftlab("campaign", "--runs", "4", "--duration", "3s", "--jobs", "1", "--impl", str(BUGGY),
+                "--minimize", "--save", str(tmp_path / "failures"), "--no-progress")
+    assert r.returncode == 1, r.stderr
+    failing = re.findall(r"^seed (\d+): Leader Completeness: ", r.stdout, re.M)
+    assert failing and f"{4 - len(failing)} ok, {len(failing)} failed" in r.stdout
+    replays = re.findall(r"^  replay: raftlab (.*)$", r.stdout, re.M)
+    saved = re.findall(r"^  saved: raftlab replay (.*)$", r.stdout, re.M)
+    assert len(replays) == len(saved) == len(failing)
+    again = raftlab(*shlex.split(replays[0]))                   # the printed command fails the same way
+    assert again.returncode == 1 and f"seed {failing[0]}: Leader Completeness" in again.stdout
+    shown = raftlab("replay", saved[0], "--log-level", "warning")
+    assert shown.returncode == 1 and "Leader Completeness violated" in shown.stderr
+
+
+@pytest.mark.parametrize("args, reason", [
+    (("--runs", "0"), "--runs must be at least 1"),
+    (("--jobs", "0"), "--jobs must be at least 1"),
+    (("--impl", "no/such/rules.py"), "no implementation at"),
+    (("--heartbeat", "500"), "must be below the minimum election timeout"),
+])
+def test_campaign_bad_arguments_exit_2(args, reason):
+    r = raftlab("campaign", *args)
+    assert r.returncode == 2 and reason in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
+
+
+def test_campaign_checks_where_it_saves_before_running(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    r = raftlab("campaign", "--runs", "50", "--save", str(blocker / "sub"))
+    assert r.returncode == 2 and "cannot save runs in" in r.stderr and "ok," not in r.stdout
