@@ -16,10 +16,10 @@ PYTEST_FLAGS ?= -q -ra -n auto --dist loadscope
 NBVAL_FLAGS  := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 
 .DEFAULT_GOAL := help
-.PHONY: help venv lint test lab bench experiment clean distclean
+.PHONY: help venv lint test lab bench bench-compare experiment clean distclean
 
 help: ## list the targets
-	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
 venv: $(STAMP) ## create .venv and install raftlab with its test tools (again only when pyproject.toml changes)
 
@@ -59,6 +59,9 @@ bench: venv ## print the speed figures: engine, views, autograder, class grading
 	@for b in $(BENCHES); do \
 		if [ -f $$b ]; then echo ""; echo "### $$b"; $(PY) $$b || exit 1; fi; \
 	done
+
+bench-compare: venv ## the engine's speed before (REV=git revision) and after, in one run: make bench-compare REV=a049663
+	$(PY) bench/compare.py $(REV)
 
 experiment: venv ## the Raft paper's election experiment (section 9.3, Figure 16): 1,000 trials per range
 	$(PY) tools/election_experiment.py

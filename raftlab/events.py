@@ -60,9 +60,11 @@ class Delivered(TraceEvent):
 
 @dataclass(slots=True)
 class Lost(TraceEvent):
-    """The network lost ``message``: when it was sent, or on arrival (``reason`` says why)."""
+    """The network lost ``message``: when it was sent, or on arrival (``reason`` says why;
+    ``receiver_crashed``: it arrived at a crashed server)."""
     message: Message
     reason: str
+    receiver_crashed: bool = False
 
     @property
     def text(self) -> str:

@@ -177,7 +177,7 @@ class Network:
             reason = "lost by the network"
         if reason:
             self.dropped += 1
-            self._remember(mid, ("dropped when sent", now, reason))
+            self.remember(mid, ("dropped when sent", now, reason))
             return (), reason
         env = Envelope(mid, message, now, now + d1)
         self.in_flight[mid] = env
@@ -193,7 +193,8 @@ class Network:
         """Remove and return envelope ``mid`` if it is still in flight."""
         return self.in_flight.pop(mid, None)
 
-    def _remember(self, mid: int, fate: tuple) -> None:
+    def remember(self, mid: int, fate: tuple) -> None:
+        """Keep ``(what, time, reason)`` of message ``mid`` for :meth:`fate` (the last few thousand)."""
         fates = self.fates
         fates[mid] = fate
         if len(fates) > 2 * self.FATE_MEMORY:      # forget the oldest half (dicts keep insertion order)
@@ -219,7 +220,4 @@ class Network:
             self.delivered += 1
         else:
             self.dropped += 1
-        fates = self.fates
-        fates[mid] = (what, time, reason)
-        if len(fates) > 2 * self.FATE_MEMORY:
-            self._remember(mid, fates[mid])
+        self.remember(mid, (what, time, reason))

@@ -100,6 +100,10 @@ class Ready:
                 f"log={self.log})")
 
 
+_NO_CHANGES: LogChanges = LogChanges.NONE  # type: ignore[attr-defined]
+_QUIET = Ready((), (), (), _NO_CHANGES)        # a step that did nothing visible (shared: it is never changed)
+
+
 class Node:
     """One Raft server.  Read its fields freely; change it only through
     :meth:`step` (or the simulation's operator actions)."""
@@ -134,7 +138,10 @@ class Node:
 
     def _end(self) -> Ready:
         """The step's effects (empty ones as ``()``)."""
-        return Ready(self.outbox or (), self.notes or (), self.applied or (), self.log.take_changes())
+        changes = self.log.take_changes()
+        if not (self.outbox or self.notes or self.applied) and changes is _NO_CHANGES:
+            return _QUIET
+        return Ready(self.outbox or (), self.notes or (), self.applied or (), changes)
 
     def _reset_volatile(self) -> None:
         # volatile state on all servers

@@ -288,22 +288,21 @@ class Simulation:
         in_flight = self.network.in_flight
         pop = heapq.heappop
         while queue:
-            top = queue[0]
-            time, _, kind, a, b = top
-            if kind == DELIVER:
-                if a not in in_flight:        # delivered early or dropped by the operator
-                    pop(queue)
-                    continue
-            elif self._is_stale(top):
-                pop(queue)
-                continue
+            time, _, kind, a, b = queue[0]
             if limit is not None and time > limit:
-                return _NOTHING
-            pop(queue)
+                return _NOTHING               # (the head may be stale: then nothing live is due either)
+            event = pop(queue)
+            if kind == DELIVER:
+                env = in_flight.pop(a, None)
+                if env is None:               # delivered early or dropped by the operator
+                    continue
+                self.now = time
+                self.steps += 1
+                return self._deliver(env)
+            if self._is_stale(event):
+                continue
             self.now = time
             self.steps += 1
-            if kind == DELIVER:
-                return self._deliver(in_flight.pop(a))
             if kind == ELECTION or kind == HEARTBEAT:
                 return self._fire_timer(a, kind)
             if kind == CLIENT_TICK:
@@ -610,12 +609,14 @@ class Simulation:
         dst = msg.dst
         node = self.nodes.get(dst)
         net = self.network
-        reason = "its receiver is crashed" if node is not None and node.crashed else (
+        crashed = node is not None and node.crashed
+        reason = "its receiver is crashed" if crashed else (
             net.blocked(msg.src, dst) if net.groups is not None or net.cut else None)
         if reason:
             net.record(env.id, "lost", self.now, reason)
-            return self._event(Lost(self.steps, self.now, msg, reason))
-        net.record(env.id, "delivered", self.now)
+            return self._event(Lost(self.steps, self.now, msg, reason, crashed))
+        net.delivered += 1
+        net.remember(env.id, ("delivered", self.now, ""))
         ev = None
         if self._record_trace:
             ev = Delivered(self.steps, self.now, msg, early)

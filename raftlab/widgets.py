@@ -122,6 +122,15 @@ class Explorer(w.VBox):
     # --- building ---------------------------------------------------------------------------------------
     def _build(self) -> None:
         names = list(self.sim.names)
+        self._build_picture()
+        self._build_time()
+        self._build_servers(names)
+        self._build_messages(names)
+        self._build_panes()
+        self._build_loading()
+
+    def _build_picture(self) -> None:
+        """The title, the picture, its key and the status line."""
         self.title = w.HTML(layout=w.Layout(flex="1 1 auto"))
         self.title.add_class("raftlab-title")
         self.figure_output = w.Image(format="png", layout=w.Layout(width="100%", max_width="1000px",
@@ -136,7 +145,8 @@ class Explorer(w.VBox):
         self.refresh_button.layout.min_width = "2.5em"
         self.refresh_button.on_click(lambda _: self.refresh())
 
-        # time
+    def _build_time(self) -> None:
+        """Step, Advance, Play and the time slider."""
         self.step_button = _button("Step", "process the next event: sim.step()", "step-forward", "primary")
         self.step_button.on_click(lambda _: self.step())
         self.advance_ms = w.BoundedIntText(value=100, min=1, max=100_000, step=10,
@@ -156,7 +166,8 @@ class Explorer(w.VBox):
                                        tooltip="drag back to rewind (sim.rewind), forward to replay")
         self.time_slider.observe(self._on_slider, names="value")
 
-        # servers and network
+    def _build_servers(self, names: list[str]) -> None:
+        """The servers and the network."""
         self.node_picker = w.Dropdown(options=names, value=names[0], layout=w.Layout(width="6em"))
         self.crash_button = _button("Crash", "crash this server: sim.crash(server)", "power-off", "danger")
         self.crash_button.on_click(lambda _: self._act(self.sim.crash, self.node_picker.value))
@@ -181,7 +192,8 @@ class Explorer(w.VBox):
                                    tooltip="servers ask for pre-votes first (thesis 9.6): sim.set_pre_vote")
         self.pre_vote.observe(self._on_pre_vote, names="value")
 
-        # clients and messages
+    def _build_messages(self, names: list[str]) -> None:
+        """Clients and messages in flight."""
         self.command_text = w.Text(value="put x 1", layout=w.Layout(width="9em"),
                                    tooltip='"put x 1", "append x 2" or "get x"')
         self.target_picker = w.Dropdown(options=[("any server", _ANY)] + [(n, n) for n in names], value=_ANY,
@@ -196,7 +208,8 @@ class Explorer(w.VBox):
         self.drop_button = _button("Drop", "lose it: sim.drop(id)", "trash", "warning")
         self.drop_button.on_click(lambda _: self._on_message("drop"))
 
-        # panes and indicators
+    def _build_panes(self) -> None:
+        """The panes and the safety indicator."""
         self.event_log = w.HTML()
         self.event_log.add_class("raftlab-event-log")
         self.log_entries = w.HTML()
@@ -210,7 +223,8 @@ class Explorer(w.VBox):
         self.jump_button.layout.display = "none"
         self.jump_button.on_click(lambda _: self.jump_to_problem())
 
-        # loading a saved run
+    def _build_loading(self) -> None:
+        """Loading a saved run."""
         self.load_upload = w.FileUpload(accept=".json", multiple=False, description="Load run",
                                         tooltip="a run saved with sim.save(path)")
         self.load_upload.observe(self._on_upload, names="value")

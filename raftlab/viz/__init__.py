@@ -34,4 +34,5 @@ from .timeline import draw_message_counts, draw_timeline, message_counts, role_i
 __all__ = ["draw_cluster", "draw_logs", "draw_timeline", "draw_message_counts", "message_table",
            "message_table_html", "log_table", "log_table_html", "show", "figure", "Renderer", "legend_png",
            "VIEWS", "ROLE_STYLE", "MESSAGE_STYLE", "message_style", "labels", "layout", "conflicts",
-           "recent_losses", "network_words", "message_counts", "role_intervals", "write", "label_items", "DROP_SHOWN_MS"]
+           "recent_losses", "network_words", "message_counts", "role_intervals", "write", "label_items",
+           "DROP_SHOWN_MS"]

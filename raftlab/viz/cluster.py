@@ -12,13 +12,30 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Arc, Circle, RegularPolygon
 
 from ..events import Dropped, Lost
-from .style import (BACKGROUND, BAD, BLOCKED, GROUP_LETTERS, GROUP_TINTS, INK, LINK, MESSAGE_STYLE, MUTED,
-                    ROLE_STYLE, message_style, new_axes, paint_background, role_key, write)
+from .style import (
+    BACKGROUND,
+    BAD,
+    BLOCKED,
+    GROUP_LETTERS,
+    GROUP_TINTS,
+    INK,
+    LINK,
+    MESSAGE_STYLE,
+    MUTED,
+    ROLE_STYLE,
+    message_style,
+    new_axes,
+    paint_background,
+    role_key,
+    write,
+)
 
 __all__ = ["draw_cluster", "layout", "recent_losses", "network_words", "DROP_SHOWN_MS"]
 
 #: For how long (virtual ms) a lost message stays on the picture, where it died.
 DROP_SHOWN_MS = 30
+
+_Point = tuple[float, float]
 
 _LIMIT_X = 2.45
 _LANE = 0.055          # how far right of its link a message travels, so the two directions do not overlap
@@ -70,24 +87,17 @@ def progress(env, now: int) -> float:
     return min(max((now - env.sent_at) / span, 0.0), 1.0)
 
 
-def recent_losses(sim, within: int = DROP_SHOWN_MS) -> list[tuple[str, str, str, int, str]]:
-    """Messages lost in the last ``within`` ms, oldest first: (src, dst, kind, time, why).
-
-    Read from the event log: :class:`~raftlab.events.Lost` (the network lost it) and
-    :class:`~raftlab.events.Dropped` (the operator dropped it) carry the message."""
-    found = []
+def recent_losses(sim, within: int = DROP_SHOWN_MS) -> list[Lost | Dropped]:
+    """The messages lost in the last ``within`` ms, oldest first: the :class:`~raftlab.events.Lost` (the
+    network lost it) and :class:`~raftlab.events.Dropped` (the operator dropped it) events, which carry
+    the message."""
+    found: list[Lost | Dropped] = []
     now = sim.now
     for ev in reversed(sim.trace):
         if now - ev.time > within:
             break
-        if isinstance(ev, Lost):
-            why = ev.reason
-        elif isinstance(ev, Dropped):
-            why = "dropped by the operator"
-        else:
-            continue
-        msg = ev.message
-        found.append((msg.src, msg.dst, msg.kind, ev.time, why))
+        if isinstance(ev, (Lost, Dropped)):
+            found.append(ev)
     found.reverse()
     return found
 
@@ -140,7 +150,9 @@ def draw_cluster(sim, ax: Optional[Axes] = None, *, legend: bool = True, title: 
     ax.axis("off")
 
     # Links: light gray; red and dashed when blocked both ways, dotted when blocked one way only.
-    free, both, one = [], [], []
+    free: list[list[_Point]] = []
+    both: list[list[_Point]] = []
+    one: list[list[_Point]] = []
     for i, a in enumerate(names):
         for b in names[i + 1:]:
             ab, ba = net.blocked(a, b) is not None, net.blocked(b, a) is not None
@@ -222,7 +234,7 @@ def draw_cluster(sim, ax: Optional[Axes] = None, *, legend: bool = True, title: 
                    c="#f2f2f2", edgecolors=MUTED, linewidths=0.8, zorder=4, gid="clients")
 
     # Messages in flight: one scatter per style.
-    points: dict[str, list[tuple[float, float]]] = {}
+    points: dict[str, list[_Point]] = {}
     for env in sim.in_flight():
         msg = env.message
         p0, p1 = where.get(msg.src), where.get(msg.dst)
@@ -230,20 +242,21 @@ def draw_cluster(sim, ax: Optional[Axes] = None, *, legend: bool = True, title: 
             continue
         trim = r * 1.15 if msg.src in pos and msg.dst in pos else r * 0.65
         points.setdefault(message_style(msg), []).append(_along(p0, p1, trim, progress(env, now), _LANE))
-    for key, st in MESSAGE_STYLE.items():
+    for key, ms in MESSAGE_STYLE.items():
         pts = points.get(key)
         if pts:
-            ax.scatter([p[0] for p in pts], [p[1] for p in pts], s=st.size * (0.8 if small else 1.0),
-                       marker=st.marker, c=st.color if st.filled else BACKGROUND,
-                       edgecolors=INK if st.filled else st.color, linewidths=0.7 if st.filled else 1.5,
+            ax.scatter([p[0] for p in pts], [p[1] for p in pts], s=ms.size * (0.8 if small else 1.0),
+                       marker=ms.marker, c=ms.color if ms.filled else BACKGROUND,
+                       edgecolors=INK if ms.filled else ms.color, linewidths=0.7 if ms.filled else 1.5,
                        zorder=7, gid=f"msg:{key}")
 
     # Lost messages: a red cross where they died (at the receiver if it was crashed), fading out.
     lost, colors = [], []
-    for src, dst, _kind, t, why in recent_losses(sim):
-        p0, p1 = where.get(src), where.get(dst)
+    for ev in recent_losses(sim):
+        p0, p1, t = where.get(ev.message.src), where.get(ev.message.dst), ev.time
         if p0 is not None and p1 is not None:
-            lost.append(_along(p0, p1, r * 1.15, 0.92 if "crashed" in why else 0.5, _LANE))
+            at_receiver = isinstance(ev, Lost) and ev.receiver_crashed
+            lost.append(_along(p0, p1, r * 1.15, 0.92 if at_receiver else 0.5, _LANE))
             colors.append(to_rgba(BLOCKED, 1.0 - 0.6 * (now - t) / DROP_SHOWN_MS))
     if lost:
         ax.scatter([p[0] for p in lost], [p[1] for p in lost], s=130, marker="X", c=colors,

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import io
 from functools import lru_cache
-from typing import Optional, Sequence
+from typing import IO, TYPE_CHECKING, Any, Optional, Sequence
 
+from matplotlib.artist import Artist
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
@@ -14,6 +15,9 @@ from .cluster import draw_cluster
 from .logs import CAPTION, draw_logs
 from .style import BACKGROUND, INK, MESSAGE_STYLE, MUTED, ROLE_STYLE
 from .timeline import draw_message_counts, draw_timeline
+
+if TYPE_CHECKING:      # imported when first needed: it loads fonts, PIL and mathtext
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
 
 __all__ = ["VIEWS", "figure", "show", "Renderer", "legend_png"]
 
@@ -78,12 +82,15 @@ def show(sim, views: Sequence[str] = ("cluster", "logs")) -> None:
 
 
 def _wipe(ax: Axes) -> None:
-    """Remove what was drawn, keeping the axes (cheaper than ``ax.clear()``, which rebuilds the axis)."""
-    for artist in list(ax.get_children()):
-        if artist in (ax.patch, ax.xaxis, ax.yaxis) or artist in ax.spines.values():
-            continue
-        if artist is ax.title or artist is ax._left_title or artist is ax._right_title:
-            continue
+    """Remove what was drawn (every artist added to ``ax``, inset axes, the legend), keeping the axes with
+    their background, spines, axis and titles (cheaper than ``ax.clear()``, which rebuilds the axis)."""
+    # Together these lists hold every artist added to the Axes, each once.
+    drawn: list[Artist] = [*ax.artists, *ax.collections, *ax.images, *ax.lines, *ax.patches, *ax.tables,
+                           *ax.texts, *ax.child_axes]
+    legend = ax.get_legend()
+    if legend is not None:
+        drawn.append(legend)
+    for artist in drawn:
         try:
             artist.remove()
         except (NotImplementedError, ValueError):
@@ -103,7 +110,7 @@ class Renderer:
         self.views = check_views(views)
         self.dpi = dpi
         self.figure = Figure(figsize=_size(self.views), dpi=dpi, facecolor=BACKGROUND)
-        FigureCanvasAgg(self.figure)
+        self.canvas = FigureCanvasAgg(self.figure)
         self.axes = _arrange(self.figure, self.views)
         self.frames = 0
 
@@ -120,16 +127,16 @@ class Renderer:
     def png(self, sim) -> bytes:
         """Draw ``sim`` and return the frame as PNG bytes."""
         self.draw(sim)
-        self.figure.canvas.draw()
+        self.canvas.draw()
         buf = io.BytesIO()
-        _encode(self.figure, buf)
+        _encode(self.canvas, buf)
         return buf.getvalue()
 
 
-def _encode(fig: Figure, buf) -> None:
+def _encode(canvas: FigureCanvasAgg, buf: IO[bytes]) -> None:
     """The pixels already drawn by canvas.draw(), as a PNG (fast compression: frames are short-lived)."""
     from PIL import Image
-    rgba = fig.canvas.buffer_rgba()
+    rgba = canvas.buffer_rgba()
     Image.frombuffer("RGBA", (rgba.shape[1], rgba.shape[0]), rgba, "raw", "RGBA", 0, 1) \
         .convert("RGB").save(buf, format="png", compress_level=1)
 
@@ -144,8 +151,8 @@ def legend_png(views: tuple[str, ...] = ("cluster", "logs"), dpi: int = 100, wid
     fig = Figure(figsize=(width, height), dpi=dpi, facecolor=BACKGROUND)
     FigureCanvasAgg(fig)
     y = 1.0
-    common = dict(loc="upper left", frameon=False, labelcolor=INK, borderaxespad=0.1, borderpad=0.1,
-                  handletextpad=0.25, columnspacing=1.1, fontsize=8)
+    common: dict[str, Any] = dict(loc="upper left", frameon=False, labelcolor=INK, borderaxespad=0.1,
+                                  borderpad=0.1, handletextpad=0.25, columnspacing=1.1, fontsize=8)
     for what, n in lines:
         if what == "roles":
             handles = [Line2D([], [], ls="none", marker=st.marker, markersize=8, markerfacecolor=st.color,

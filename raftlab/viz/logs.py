@@ -1,21 +1,46 @@
 """The log view: one row of boxes per server, one box per log index, labelled with the entry's term."""
 from __future__ import annotations
 
-from typing import Optional
+from typing import Any, Optional, Sequence, Union
 
 from matplotlib.axes import Axes
 from matplotlib.collections import LineCollection, PolyCollection
 from matplotlib.colors import to_rgba
+from numpy.typing import ArrayLike
 
 from ..messages import format_command
-from .style import (BACKGROUND, BLOCKED, BLUE, INK, MUTED, OK, ROLE_STYLE, new_axes, paint_background,
-                    role_key, term_color, write)
+from .style import (
+    BACKGROUND,
+    BLOCKED,
+    BLUE,
+    INK,
+    MUTED,
+    OK,
+    ROLE_STYLE,
+    new_axes,
+    paint_background,
+    role_key,
+    term_color,
+    write,
+)
 
 __all__ = ["draw_logs", "conflicts", "log_table", "CAPTION"]
 
 CAPTION = ("number = the entry's term \u00b7 hatched = not committed \u00b7 black bar = commit index \u00b7 "
            "red = differs from the leader \u00b7 \u25bc = leader's next_index \u00b7 green line = match_index")
 _MIN_ROWS = 7          # fewer servers do not make taller boxes
+
+_Box = list[tuple[float, float]]
+_RGBA = tuple[float, float, float, float]
+_Key = tuple[str, Union[int, str]]         # (server, log index), or (server, "snapshot")
+
+
+class _Entries(PolyCollection):
+    """Boxes of log entries; ``keys[i]`` says which server and index box i shows."""
+
+    def __init__(self, verts: Sequence[ArrayLike], keys: list[_Key], **kwargs: Any):
+        super().__init__(verts, **kwargs)
+        self.keys = keys
 
 
 def conflicts(sim) -> dict[str, list[int]]:
@@ -37,7 +62,7 @@ def conflicts(sim) -> dict[str, list[int]]:
     return out
 
 
-def _box(i: float, y: float, width: float = 0.88) -> list[tuple[float, float]]:
+def _box(i: float, y: float, width: float = 0.88) -> _Box:
     x0, y0 = i - 0.44, y - 0.36
     return [(x0, y0), (x0 + width, y0), (x0 + width, y0 + 0.72), (x0, y0 + 0.72)]
 
@@ -68,7 +93,8 @@ def draw_logs(sim, ax: Optional[Axes] = None, *, max_entries: int = 12, legend: 
 
     for k in range(lo, hi + 1):
         write(ax, k, rows - 0.42, str(k), size=7.5, color=MUTED, va="bottom", gid="column")
-    cells = {"committed": ([], [], []), "pending": ([], [], [])}   # boxes, face colours, keys
+    cells: dict[str, tuple[list[_Box], list[_RGBA], list[_Key]]] = {   # boxes, face colours, keys
+        "committed": ([], [], []), "pending": ([], [], [])}
     conflict_boxes, discs, commits, matches, nexts = [], [], [], [], []
     for row, node in enumerate(nodes):
         y = rows - 1 - row
@@ -110,10 +136,9 @@ def draw_logs(sim, ax: Optional[Axes] = None, *, max_entries: int = 12, legend: 
                   gid=f"indexes:{node.id}")
     for state, (boxes, faces, keys) in cells.items():
         if boxes:
-            coll = PolyCollection(boxes, facecolors=faces, edgecolors=INK, linewidths=0.7, zorder=2,
-                                  hatch=None if state == "committed" else "////", hatchcolor="#a0a0a0",
-                                  gid=f"entries:{state}")
-            coll.keys = keys
+            coll = _Entries(boxes, keys, facecolors=faces, edgecolors=INK, linewidths=0.7, zorder=2,
+                            hatch=None if state == "committed" else "////", hatchcolor="#a0a0a0",
+                            gid=f"entries:{state}")
             ax.add_collection(coll, autolim=False)
     if discs:   # a white disc behind the term of a hatched box keeps it readable
         ax.scatter([d[0] for d in discs], [d[1] for d in discs], s=95, c=BACKGROUND, edgecolors="none",

@@ -20,8 +20,16 @@ from matplotlib.path import Path
 from matplotlib.textpath import TextPath
 from matplotlib.transforms import Bbox, IdentityTransform
 
-from ..messages import (AppendEntries, AppendEntriesReply, ClientReply, InstallSnapshot,
-                        InstallSnapshotReply, Message, RequestVote, RequestVoteReply)
+from ..messages import (
+    AppendEntries,
+    AppendEntriesReply,
+    ClientReply,
+    InstallSnapshot,
+    InstallSnapshotReply,
+    Message,
+    RequestVote,
+    RequestVoteReply,
+)
 
 BACKGROUND = "#ffffff"
 INK = "#222222"
@@ -145,7 +153,7 @@ def _outline(text: str, size: float, weight: str, ha: str, va: str) -> Path:
     if not paths:
         return Path(np.zeros((0, 2)), np.zeros(0, dtype=Path.code_type))
     path = Path.make_compound_path(*paths)
-    return Path(path.vertices + (dx, dy), path.codes)
+    return Path(np.asarray(path.vertices) + (dx, dy), path.codes)
 
 
 @dataclass(frozen=True)
@@ -159,7 +167,7 @@ class Label:
     weight: str
     ha: str
     va: str
-    offset: tuple
+    offset: tuple[float, ...]
     gid: Optional[str]
 
     def get_text(self) -> str:
@@ -180,18 +188,19 @@ class Labels(Artist):
         self.set_clip_on(False)
 
     def _groups(self, renderer) -> dict[str, Path]:
-        if not self.items:
-            return {}
         ax = self.axes
+        if not self.items or ax is None:         # nothing written, or taken off its Axes
+            return {}
         anchors = ax.transData.transform(np.array([(i.x, i.y) for i in self.items], dtype=float))
         scale = renderer.points_to_pixels(1.0)
         verts: dict[str, list] = {}
         codes: dict[str, list] = {}
-        for item, (ax_, ay_) in zip(self.items, anchors):
+        for item, (ax_, ay_) in zip(self.items, anchors, strict=True):
             outline = _outline(item.text, item.size, item.weight, item.ha, item.va)
-            if not len(outline.vertices):
+            points = np.asarray(outline.vertices)
+            if not len(points):
                 continue
-            v = (outline.vertices + item.offset) * scale + (ax_, ay_)
+            v = (points + item.offset) * scale + (ax_, ay_)
             verts.setdefault(item.color, []).append(v)
             codes.setdefault(item.color, []).append(outline.codes)
         return {c: Path(np.concatenate(verts[c]), np.concatenate(codes[c])) for c in verts}
@@ -210,11 +219,12 @@ class Labels(Artist):
 
     def get_window_extent(self, renderer=None) -> Bbox:
         if renderer is None:
-            renderer = self.figure.canvas.get_renderer()
-        paths = list(self._groups(renderer).values())
-        if not paths:
+            # Agg canvases (Renderer, the notebook's inline backend) have get_renderer; the base class does not.
+            renderer = self.figure.canvas.get_renderer()  # type: ignore[attr-defined]
+        extents = [np.asarray(p.vertices) for p in self._groups(renderer).values()]
+        if not extents:
             return Bbox.null()
-        return Bbox.union([Bbox.from_extents(*p.vertices.min(axis=0), *p.vertices.max(axis=0)) for p in paths])
+        return Bbox.union([Bbox.from_extents(*v.min(axis=0), *v.max(axis=0)) for v in extents])
 
 
 def write(ax: Axes, x: float, y: float, text: str, *, size: float = 8, color: str = INK,
@@ -222,9 +232,11 @@ def write(ax: Axes, x: float, y: float, text: str, *, size: float = 8, color: st
           offset: tuple[float, float] = (0.0, 0.0), gid: Optional[str] = None) -> Label:
     """Write ``text`` at data point (x, y) of ``ax`` (``offset`` in points); ``ha``/``va`` as for
     matplotlib's text.  Read labels back with :func:`labels`."""
-    layer = getattr(ax, "_raftlab_labels", None)
+    layer: Optional[Labels] = getattr(ax, "_raftlab_labels", None)
     if layer is None or layer.axes is not ax:
-        layer = ax._raftlab_labels = Labels(ax)
+        layer = Labels(ax)
+        # Kept on its Axes, where the next write() (and tests) find it; Axes declares no such attribute.
+        ax._raftlab_labels = layer  # type: ignore[attr-defined]
     label = Label(float(x), float(y), str(text), float(size), color, weight, ha, va, tuple(offset), gid)
     layer.items.append(label)
     layer.stale = True

@@ -1,19 +1,27 @@
 """What happened over time: roles and terms per server, the commit index, partitions; message counts."""
 from __future__ import annotations
 
-from typing import Optional
+from typing import Any, Optional, Sequence
 
 from matplotlib.axes import Axes
 from matplotlib.collections import PolyCollection
 from matplotlib.lines import Line2D
+from numpy.typing import ArrayLike
 
 from ..events import Delivered, NetworkState, NodeState
-from .style import (BLOCKED, BLUE, INK, MUTED, OK, ORANGE, PURPLE, ROLE_STYLE, SKY, new_axes, write,
-                    paint_background)
+from .style import BLOCKED, BLUE, INK, MUTED, OK, ORANGE, PURPLE, ROLE_STYLE, SKY, new_axes, paint_background, write
 
 __all__ = ["draw_timeline", "draw_message_counts", "message_counts", "role_intervals"]
 
 _HEIGHT = {"leader": 0.8, "candidate": 0.56, "pre-candidate": 0.46, "follower": 0.3, "crashed": 0.7}
+
+
+class _RoleBoxes(PolyCollection):
+    """The timeline's boxes of one role; ``owners[i]`` is the server box i belongs to."""
+
+    def __init__(self, verts: Sequence[ArrayLike], owners: list[str], **kwargs: Any):
+        super().__init__(verts, **kwargs)
+        self.owners = owners
 
 
 def role_intervals(sim) -> dict[str, list[tuple[int, int, str, int]]]:
@@ -82,7 +90,7 @@ def draw_timeline(sim, ax: Optional[Axes] = None, *, window: Optional[int] = Non
     ax.set_xlim(start, end + span * 0.05)
     ax.set_ylim(-0.6, hi_band + 0.35)
     intervals = role_intervals(sim)
-    boxes: dict[str, tuple[list, list]] = {}            # role -> (boxes, the server each box belongs to)
+    boxes: dict[str, tuple[list[list[tuple[float, float]]], list[str]]] = {}   # role -> (boxes, their servers)
     for row, name in enumerate(names):
         y = rows - 1 - row
         write(ax, start, y, name, size=8, ha="right", offset=(-5, 0), gid=f"row:{name}")
@@ -102,9 +110,8 @@ def draw_timeline(sim, ax: Optional[Axes] = None, *, window: Optional[int] = Non
     for role in ("follower", "pre-candidate", "candidate", "leader", "crashed"):
         if role in boxes:
             found, owners = boxes[role]
-            coll = PolyCollection(found, facecolors=ROLE_STYLE[role].color, edgecolors=INK, linewidths=0.5,
-                                  hatch="xxx" if role == "crashed" else None, zorder=2, gid=f"timeline:{role}")
-            coll.owners = owners
+            coll = _RoleBoxes(found, owners, facecolors=ROLE_STYLE[role].color, edgecolors=INK, linewidths=0.5,
+                              hatch="xxx" if role == "crashed" else None, zorder=2, gid=f"timeline:{role}")
             ax.add_collection(coll, autolim=False)
     for s0, s1 in _split_spans(sim):
         if s1 > start:
@@ -133,8 +140,8 @@ def draw_timeline(sim, ax: Optional[Axes] = None, *, window: Optional[int] = Non
         ax.spines[side].set_visible(False)
     ax.spines["bottom"].set_color(MUTED)
     if legend:
-        ax.set_xlabel("time (ms) \u00b7 taller bar: closer to leader (follower, pre-candidate, candidate, leader) \u00b7 "
-                      "hatched: crashed \u00b7 red: partition", fontsize=7, color=MUTED)
+        ax.set_xlabel("time (ms) \u00b7 taller bar: closer to leader (follower, pre-candidate, candidate, leader)"
+                      " \u00b7 hatched: crashed \u00b7 red: partition", fontsize=7, color=MUTED)
     if title:
         ax.set_title("Timeline", fontsize=10, color=INK, loc="left", fontweight="bold")
     return ax
@@ -174,7 +181,7 @@ def draw_message_counts(sim, ax: Optional[Axes] = None, *, bins: int = 20, legen
         ax.bar(starts, values, width=width * 0.9, bottom=bottom, align="edge",
                color=_KIND_COLORS.get(kind, MUTED), edgecolor=INK, linewidth=0.3,
                hatch="..." if kind.endswith("Reply") else None, label=kind, gid=f"count:{kind}")
-        bottom = [b + v for b, v in zip(bottom, values)]
+        bottom = [b + v for b, v in zip(bottom, values, strict=True)]
     if not counts:
         write(ax, 0.5, 0.5, "no message delivered yet", size=9, color=MUTED, gid="empty")
         ax.set_xlim(0, 1)

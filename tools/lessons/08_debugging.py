@@ -83,7 +83,8 @@ for result in failures[:4]:
 # %% [markdown]
 # Every failure here is the same property, **Leader Completeness**: a server became leader without an entry
 # that had been committed. Each failure replays exactly from its seed, but 10 to 19 faults is a lot to
-# read. The first one:
+# read. The first one (each fault is a time and an operator action, the same `sim.partition(...)`,
+# `sim.crash(...)` you call yourself):
 
 # %%
 first = failures[0]
@@ -107,6 +108,10 @@ for fault in smallest.faults:
 # %% [markdown]
 # Two faults: `n3` and `n5` are cut off from the others for two seconds, then the network heals. That is
 # the whole recipe.
+#
+# The same hunt runs from a terminal, on every core, with a progress bar:
+# `raftlab campaign --runs 200 --impl exercises --minimize --save failures/` lists each failing seed with the
+# command that replays it, and saves the shrunk runs for `raftlab replay failures/seed-N.json`.
 #
 # **Predict.** Before we look: what goes wrong? Think about what `n3` and `n5` do while they are cut off,
 # and what their logs look like when they come back.
