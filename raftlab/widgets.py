@@ -8,7 +8,7 @@
     Explorer.from_file("run.json")                       # play back a run saved with sim.save()
 
 Every control calls one public method of :class:`raftlab.Simulation` (``step``, ``advance``, ``crash``,
-``restart``, ``drop``, ``deliver``, ``isolate``, ``partition``, ``heal``, ``timeout``,
+``restart``, ``drop``, ``deliver``, ``isolate``, ``reconnect``, ``partition``, ``heal``, ``timeout``,
 ``client_request``, ``set_pre_vote``, ``rewind``); no Raft logic lives here.  Then the picture is redrawn.
 A request the simulation refuses (deliver a message that has already arrived, crash a crashed server)
 shows its message in the panel and leaves the simulation unchanged; a broken safety property turns the
@@ -179,6 +179,9 @@ class Explorer(w.VBox):
         self.isolate_button = _button("Isolate", "cut it off from every other server: sim.isolate(server)",
                                       "chain-broken")
         self.isolate_button.on_click(lambda _: self._act(self.sim.isolate, self.node_picker.value))
+        self.reconnect_button = _button("Reconnect", "give it back every link, leaving any other split: "
+                                        "sim.reconnect(server)", "link")
+        self.reconnect_button.on_click(lambda _: self._act(self.sim.reconnect, self.node_picker.value))
         half = max(len(names) // 2, 1)
         self.groups_text = w.Text(value=" ".join(names[:half]) + " | " + " ".join(names[half:]),
                                   layout=w.Layout(width="13em"), tooltip="servers on each side, separated by |")
@@ -260,7 +263,7 @@ class Explorer(w.VBox):
         if "timeout" in has:
             servers.append(self.timeout_button)
         if "partition" in has:
-            servers.append(self.isolate_button)
+            servers += [self.isolate_button, self.reconnect_button]
         if "pre_vote" in has:
             servers += [w.HTML("&nbsp;&nbsp;"), self.pre_vote]
         if servers:

@@ -186,6 +186,18 @@ def test_isolate_split_and_heal(explorer, sim):
     assert sim.network.groups is None
 
 
+def test_reconnect_gives_one_server_its_links_back(explorer, sim):
+    explorer.groups_text.value = "n1 n2 | n3 n4 n5"
+    explorer.split_button.click()
+    explorer.node_picker.value = "n1"
+    explorer.reconnect_button.click()
+    assert sim.network.blocked("n1", "n4") is None and sim.network.blocked("n2", "n4") is not None
+    assert sim.actions[-1].action.name == "reconnect"
+    recorded = len(sim.actions)
+    explorer.reconnect_button.click()                      # nothing left to reconnect: said, nothing changed
+    assert "n1 is not cut off from anyone" in status(explorer) and len(sim.actions) == recorded
+
+
 @pytest.mark.parametrize("text, message", [("n1 n2", "at least two groups"),
                                            ("n1 | n9", "there is no node 'n9'"),
                                            ("n1 n2 | n2 n3", "n2 cannot be in two groups")])
