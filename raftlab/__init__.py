@@ -28,11 +28,12 @@ from .messages import (
     RequestVoteReply,
 )
 from .node import Node, Role
+from .run import Run
 from .sim import Operation, Simulation, TraceEvent
 
 __version__ = "0.1.0"
 
-__all__ = ["Simulation", "Config", "PRESETS", "Node", "Role", "Log", "Entry", "TraceEvent",
+__all__ = ["Simulation", "Run", "Config", "PRESETS", "Node", "Role", "Log", "Entry", "TraceEvent",
            "Operation", "RaftlabError", "ConfigError", "OperatorError", "UnknownNodeError",
            "MessageNotInFlight", "ImplementationError", "SafetyViolation", "NodeError",
            "RequestVote", "RequestVoteReply", "AppendEntries", "AppendEntriesReply",

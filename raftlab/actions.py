@@ -67,7 +67,12 @@ class Action:
         return cls(*args)
 
     def __str__(self) -> str:
-        return f"{self.name}({', '.join(repr(a) for a in self.args)})"
+        """The call that makes this action, as you would type it: ``crash('n2')``, ``heal()``."""
+        args = self.args
+        defaults = [f.default for f in fields(self)]  # type: ignore[arg-type]
+        while args and len(args) == len(defaults) and args[-1] == defaults[-1]:
+            args, defaults = args[:-1], defaults[:-1]
+        return f"{self.name}({', '.join(repr(a) for a in args)})"
 
 
 def _plain(value: Any) -> Any:
@@ -314,6 +319,11 @@ class SetNetwork(Action):
         return SetNetwork(config.drop if self.drop is not None else None,
                           config.delay if self.delay is not None else None,
                           config.duplicate if self.duplicate is not None else None)
+
+    def __str__(self) -> str:                   # the method takes keywords only
+        given = ", ".join(f"{k}={v!r}" for k, v in (("drop", self.drop), ("delay", self.delay),
+                                                    ("duplicate", self.duplicate)) if v is not None)
+        return f"set_network({given})"
 
     @classmethod
     def from_args(cls, args: list) -> "SetNetwork":
