@@ -82,7 +82,8 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _whole_ms(value: Any, what: str) -> int:
+def whole_ms(value: Any, what: str) -> int:
+    """``value`` if it is a whole number of milliseconds >= 0 (not a bool), else an OperatorError."""
     if not isinstance(value, int) or isinstance(value, bool) or value < 0:
         raise OperatorError(f"{what} takes a whole number of milliseconds >= 0, got {value!r}")
     return value
@@ -103,7 +104,7 @@ class Advance(Action):
     name: ClassVar[str] = "advance"
 
     def validate(self, sim: "Simulation") -> "Advance":
-        return Advance(_whole_ms(self.ms, "advance"))
+        return Advance(whole_ms(self.ms, "advance"))
 
     def perform(self, sim: "Simulation") -> int:
         """Run the events due by now + ms; then record the rest of the wait (if any) and move the clock."""

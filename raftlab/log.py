@@ -16,7 +16,7 @@ from typing import Iterable, NamedTuple, Optional
 
 from .messages import Entry
 
-__all__ = ["Log", "LogError", "LogChanges"]
+__all__ = ["Log", "LogError", "LogChanges", "NO_CHANGES"]
 
 
 class LogChanges(NamedTuple):
@@ -29,7 +29,8 @@ class LogChanges(NamedTuple):
         return f"written from {self.written_from}, removed {self.removed}"
 
 
-LogChanges.NONE = LogChanges(None, None)  # type: ignore[attr-defined]
+#: A step that wrote and removed nothing.
+NO_CHANGES = LogChanges(None, None)
 
 
 class LogError(IndexError):
@@ -49,7 +50,7 @@ class Log:
     def take_changes(self) -> LogChanges:
         """What was written and removed since the last call (and forget it)."""
         if self._written_from is None and self._removed is None:
-            return LogChanges.NONE  # type: ignore[attr-defined]
+            return NO_CHANGES
         changes = LogChanges(self._written_from, self._removed)
         self._written_from = self._removed = None
         return changes

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any, Callable, Optional, Sequence
 
-from .log import Log, LogChanges
+from .log import NO_CHANGES, Log, LogChanges
 from .messages import (
     AppendEntries,
     AppendEntriesReply,
@@ -100,8 +100,7 @@ class Ready:
                 f"log={self.log})")
 
 
-_NO_CHANGES: LogChanges = LogChanges.NONE  # type: ignore[attr-defined]
-_QUIET = Ready((), (), (), _NO_CHANGES)        # a step that did nothing visible (shared: it is never changed)
+_QUIET = Ready((), (), (), NO_CHANGES)        # a step that did nothing visible (shared: it is never changed)
 
 
 class Node:
@@ -139,7 +138,7 @@ class Node:
     def _end(self) -> Ready:
         """The step's effects (empty ones as ``()``)."""
         changes = self.log.take_changes()
-        if not (self.outbox or self.notes or self.applied) and changes is _NO_CHANGES:
+        if not (self.outbox or self.notes or self.applied) and changes is NO_CHANGES:
             return _QUIET
         return Ready(self.outbox or (), self.notes or (), self.applied or (), changes)
 

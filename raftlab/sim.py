@@ -345,7 +345,7 @@ class Simulation:
         time.  Returns whether the condition became true (the clock then stands at
         the step that made it true; otherwise at now + within)."""
         self._check_running()
-        deadline = self.now + act._whole_ms(within, "run_until's within")
+        deadline = self.now + act.whole_ms(within, "run_until's within")
         steps = 0
         while not condition(self):
             nxt = self.peek()
