@@ -82,10 +82,18 @@ def _plain(value: Any) -> Any:
     return value
 
 
+#: The longest stretch of virtual time one call may ask for: 10**9 ms, about 11.6 days.
+MAX_MS = 10**9
+
+
 def whole_ms(value: Any, what: str) -> int:
-    """``value`` if it is a whole number of milliseconds >= 0 (not a bool), else an OperatorError."""
+    """``value`` if it is a whole number of milliseconds from 0 to ``MAX_MS`` (not a bool), else an
+    OperatorError."""
     if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise OperatorError(f"{what} takes a whole number of milliseconds >= 0, got {value!r}")
+        raise OperatorError(f"{what} takes a whole number of milliseconds >= 0, got {str(value)[:40]!r}")
+    if value > MAX_MS:
+        raise OperatorError(f"{what} takes at most {MAX_MS:,} ms (about 11 days of virtual time) at once, "
+                            f"got {str(value)[:40]}")
     return value
 
 
@@ -351,6 +359,9 @@ class ClientRequest(Action):
     def validate(self, sim: "Simulation") -> "ClientRequest":
         cmd = check_command(self.command)
         target = sim.node(self.node).id if self.node is not None else None
+        if target is not None and sim.nodes[target].crashed:
+            raise OperatorError(f"{target} is crashed: a request sent to it would only be lost; send it to a "
+                                f"live server, or leave the server out and let the client pick one")
         if self.client is not None:
             if not isinstance(self.client, str) or not CLIENT_NAME.fullmatch(self.client):
                 raise OperatorError(f"client names are a 'c' then letters or digits (like 'c1'), "
@@ -364,7 +375,7 @@ class ClientRequest(Action):
     @classmethod
     def from_args(cls, args: list) -> "ClientRequest":
         command, node, client = args
-        return cls(tuple(command), node, client)
+        return cls(tuple(command) if isinstance(command, list) else command, node, client)
 
     def apply(self, sim: "Simulation") -> tuple[str, int]:
         return sim._client_request(self.command, self.node, self.client)

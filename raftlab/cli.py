@@ -19,8 +19,10 @@ import os
 import re
 import shlex
 import sys
+from fractions import Fraction
 from typing import NoReturn, Optional, Sequence
 
+from .actions import MAX_MS
 from .config import PRESETS, Config
 from .errors import ConfigError, NodeError, RaftlabError, SafetyViolation
 
@@ -36,14 +38,23 @@ EXTERNAL_COMMANDS = {
 _UNITS = {"ms": 1, "s": 1000, "m": 60_000, "min": 60_000}
 
 
+
+
 def parse_duration(text: str) -> int:
     """``"250"`` or ``"250ms"`` -> 250; ``"10s"`` -> 10000; ``"1.5s"`` -> 1500; ``"2m"`` -> 120000."""
-    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(ms|s|m|min)?\s*", str(text))
+    m = re.fullmatch(r"\s*(\d+)(?:\.(\d+))?\s*(ms|s|m|min)?\s*", str(text)[:1000])
     if not m:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a duration (try 250, 250ms, 10s or 2m)")
-    value = float(m.group(1)) * _UNITS[m.group(2) or "ms"]
-    if value != int(value):
+        raise argparse.ArgumentTypeError(f"{str(text)[:40]!r} is not a duration (try 250, 250ms, 10s or 2m)")
+    whole, frac, unit = m.group(1).lstrip("0") or "0", (m.group(2) or "").rstrip("0"), _UNITS[m.group(3) or "ms"]
+    if len(whole) > 12 or len(frac) > 12:
+        raise argparse.ArgumentTypeError(f"{str(text)[:40]!r} is too long: at most {MAX_MS:,} ms "
+                                         f"(about 11 days of simulated time), in whole milliseconds")
+    value = Fraction(int(whole + frac), 10 ** len(frac)) * unit
+    if value.denominator != 1:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of milliseconds")
+    if value > MAX_MS:
+        raise argparse.ArgumentTypeError(f"{str(text)[:40]!r} is too long: at most {MAX_MS:,} ms "
+                                         f"(about 11 days of simulated time)")
     return int(value)
 
 
@@ -219,6 +230,8 @@ def _report_failure(exc: BaseException, sim, replay_cmd: str) -> int:
 def _simulate(args) -> int:
     try:
         config = _config_from_args(args)
+        if args.save:
+            _check_output_file(args.save)
         from .sim import Simulation
         sim = Simulation(config, impl=args.impl)
     except (ConfigError, RaftlabError) as exc:
@@ -289,6 +302,23 @@ def _campaign(args) -> int:
     return 1 if failed else 0
 
 
+def _check_output_file(path: str) -> None:
+    """Make sure ``path`` can be written, before a run that would save there (a ConfigError if not).
+    A file that did not exist is not left behind."""
+    from pathlib import Path
+    target = Path(path)
+    if target.is_dir():
+        raise ConfigError(f"cannot save the run to {path}: it is a folder; give a file name such as run.json")
+    existed = target.exists()
+    try:
+        with open(target, "a"):
+            pass
+    except OSError as exc:
+        raise ConfigError(f"cannot save the run to {path}: {exc.strerror}") from None
+    if not existed:
+        target.unlink()
+
+
 def _prepare_dir(path: str):
     """The folder for saved runs, created now (before any run), or a ConfigError saying why not."""
     from pathlib import Path
@@ -312,7 +342,8 @@ def _report_campaign_failure(result, args, save_dir) -> None:
     if save_dir is not None and result.run is not None:
         path = save_dir / f"seed-{result.seed}.json"
         path.write_text(json.dumps(result.run, indent=1) + "\n")
-        print(f"  saved: raftlab replay {shlex.quote(str(path))}")
+        impl = f" --impl {shlex.quote(args.impl)}" if args.impl not in (None, "reference", "exercises") else ""
+        print(f"  saved: raftlab replay {shlex.quote(str(path))}{impl}")
 
 
 def _without_options(argv: list, names: tuple) -> list:

@@ -101,10 +101,7 @@ class Run:
             records = [_from_format_1(r) for r in records]
         actions = tuple(action_from_json(r) for r in records)
         if impl is None:
-            impl = data.get("impl")
-            if isinstance(impl, dict):
-                raise ConfigError(f"this run used custom rules ({impl.get('custom', '?')}): "
-                                  f"pass the same rules as impl= to replay it")
+            impl = _trusted_rules(data.get("impl"))
         from .impl import Rules, load_rules
         rules = impl if isinstance(impl, Rules) else load_rules(impl)
         return cls(config, rules, actions, steps, time, _spec(impl))
@@ -138,6 +135,24 @@ def play(sim: "Simulation", run: Run, *, to_step: Optional[int] = None, to_time:
         if due is None or (to_time is not None and due > to_time):
             return
         sim.step()
+
+
+#: The rules a saved run may name and get without asking: the engine's own, and the opener's own exercises.
+TRUSTED_RULES = (None, "reference", "exercises")
+
+
+def _trusted_rules(named: Any) -> Any:
+    """The rules a saved run names, if opening it may load them by itself.  A run file can come from
+    anyone (a classmate, a forum), and the rules it names are code: any other name must be passed
+    again by the person opening it."""
+    if named in TRUSTED_RULES:
+        return named
+    if isinstance(named, dict):
+        raise ConfigError(f"this run used custom rules ({named.get('custom', '?')}): "
+                          f"pass the same rules as impl= to replay it")
+    raise ConfigError(f"this run was made with the rules in {str(named)[:200]!r}. A saved run names code, and "
+                      f"raftlab only loads the reference or your own exercises by itself. If you trust that "
+                      f"code, pass it again: impl={str(named)[:200]!r} (raftlab replay --impl ...)")
 
 
 def _parse(data: Union[dict, str, bytes]) -> dict:

@@ -22,12 +22,23 @@ class CommandError(OperatorError):
     ``client_request`` raises it and changes nothing)."""
 
 
-def check_command(command: Any) -> tuple:
-    """Return ``command`` as a tuple or raise :class:`CommandError`.
+#: The longest key and value a client command may carry (a command is a log entry every server stores).
+MAX_KEY, MAX_VALUE = 64, 1024
+_USAGE = "use ('put', key, value), ('append', key, value) or ('get', key), or 'put x 1' as one string"
 
-    Accepted: ``("put", key, value)``, ``("append", key, value)``, ``("get", key)``,
-    or the same as a string: ``"put x 3"``, ``"append x 4"``, ``"get x"``."""
+
+def check_command(command: Any) -> tuple:
+    """Return ``command`` as a tuple of strings or raise :class:`CommandError`.
+
+    Accepted: ``("put", key, value)``, ``("append", key, value)``, ``("get", key)``, or the same as a
+    string: ``"put x 3"``, ``"append x 4"``, ``"get x"``.  A key is a word (no spaces, at most
+    ``MAX_KEY`` characters); a value is printable text of at most ``MAX_VALUE`` characters.  Keys and
+    values may be given as whole numbers (``("put", "x", 3)``); anything else (None, 2.5, True, an
+    object) is refused."""
     if isinstance(command, str):
+        if len(command) > 3 * MAX_VALUE:
+            raise CommandError(f"that command is {len(command):,} characters long: a key may have at most "
+                               f"{MAX_KEY} and a value at most {MAX_VALUE}")
         command = tuple(command.split())
     if isinstance(command, list):
         command = tuple(command)
@@ -35,9 +46,22 @@ def check_command(command: Any) -> tuple:
           ((command[0] in ("put", "append") and len(command) == 3) or
            (command[0] == "get" and len(command) == 2)))
     if not ok:
-        raise CommandError(f"unknown command {command!r}: use ('put', key, value), "
-                           f"('append', key, value) or ('get', key)")
-    return tuple(str(x) for x in command)
+        shown = repr(command) if len(repr(command)) <= 80 else repr(command)[:77] + "..."
+        raise CommandError(f"unknown command {shown}: {_USAGE}")
+    parts = tuple(_text(x, "key" if i == 1 else "value") for i, x in enumerate(command[1:], 1))
+    return (command[0],) + parts
+
+
+def _text(x: Any, what: str) -> str:
+    if isinstance(x, int) and not isinstance(x, bool):
+        x = str(x)
+    if not isinstance(x, str):
+        raise CommandError(f"a {what} is text or a whole number, not {type(x).__name__} {x!r:.40}: {_USAGE}")
+    limit = MAX_KEY if what == "key" else MAX_VALUE
+    if not x or len(x) > limit or not x.isprintable() or (what == "key" and any(c.isspace() for c in x)):
+        raise CommandError(f"a {what} is 1 to {limit} printable characters"
+                           f"{' with no spaces' if what == 'key' else ''}, got {x!r:.40}")
+    return x
 
 
 @dataclass(frozen=True, slots=True)

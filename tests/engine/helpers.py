@@ -105,7 +105,7 @@ _SCRIPT = Path(sys.executable).parent / "raftlab"
 RAFTLAB = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "raftlab"]
 
 
-def raftlab(*args, cwd=None) -> subprocess.CompletedProcess:
+def raftlab(*args, cwd=None, timeout: int = 120) -> subprocess.CompletedProcess:
     """Run the ``raftlab`` command (the venv's console script) as a subprocess."""
-    return subprocess.run([*RAFTLAB, *map(str, args)], capture_output=True, text=True, timeout=120,
+    return subprocess.run([*RAFTLAB, *map(str, args)], capture_output=True, text=True, timeout=timeout,
                           cwd=cwd)

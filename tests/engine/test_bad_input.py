@@ -158,6 +158,31 @@ MISUSES = [
     ("rewind a string", lambda s: s.rewind("3"), OperatorError, "can only rewind"),
     ("advance negative", lambda s: s.advance(-5), OperatorError, "a whole number of milliseconds >= 0"),
     ("advance fractional", lambda s: s.advance(1.5), OperatorError, "a whole number of milliseconds"),
+    # a bool is not a number, a string is not a bool (issue 13)
+    ("advance True", lambda s: s.advance(True), OperatorError, "a whole number of milliseconds"),
+    ("rewind True", lambda s: s.rewind(True), OperatorError, "can only rewind"),
+    ("run_until within True", lambda s: s.run_until(lambda _: False, within=True), OperatorError,
+     "a whole number of milliseconds"),
+    ("pre-vote 'false'", lambda s: s.set_pre_vote("false"), OperatorError, "set_pre_vote takes True or False"),
+    ("pre-vote None", lambda s: s.set_pre_vote(None), OperatorError, "set_pre_vote takes True or False"),
+    ("check-quorum 'no'", lambda s: s.set_check_quorum("no"), OperatorError, "takes True or False"),
+    ("check-quorum []", lambda s: s.set_check_quorum([]), OperatorError, "takes True or False"),
+    # client commands follow the key-value store's grammar, with a size limit
+    ("put None None", lambda s: s.client_request(("put", None, None)), CommandError, "a key is text"),
+    ("put 1 2.5", lambda s: s.client_request(("put", 1, 2.5)), CommandError, "a value is text"),
+    ("put an object", lambda s: s.client_request(("put", "x", object())), CommandError, "a value is text"),
+    ("a 10 MB command", lambda s: s.client_request("put x " + "y" * 10_000_000), CommandError,
+     "characters long"),
+    ("a key with a space", lambda s: s.client_request(("put", "a b", "1")), CommandError, "with no spaces"),
+    ("request to a crashed server", lambda s: s.client_request("put x 1", node="n5"), OperatorError,
+     "n5 is crashed: a request sent to it would only be lost"),
+    ("client 'c 1'", lambda s: s.client_request("get x", client="c 1"), OperatorError,
+     "client names are a 'c' then letters or digits"),
+    # the network
+    ("set_network drop=2", lambda s: s.set_network(drop=2), OperatorError, "probability"),
+    ("set_network nothing", lambda s: s.set_network(), OperatorError, "at least one of"),
+    ("reconnect a connected server", lambda s: s.reconnect("n2"), OperatorError, "not cut off from anyone"),
+    ("isolate 'c 1'", lambda s: s.isolate("c 1"), UnknownNodeError, "clients are named like 'c1'"),
 ]
 
 

@@ -127,7 +127,9 @@ def test_replaying_a_saved_violation_shows_it_again(tmp_path):
     run = tmp_path / "bad.json"
     raftlab("simulate", "--impl", BUGGY, "--no-pre-vote", "--drop", "0.5", "--log-level", "warning",
             "--save", run)
-    r = raftlab("replay", run)
+    refused = raftlab("replay", run)              # the run names code that is not the reference or exercises
+    assert refused.returncode == 2 and "pass it again" in refused.stderr and str(BUGGY) in refused.stderr
+    r = raftlab("replay", run, "--impl", BUGGY)
     assert r.returncode == 1
     assert r.stderr.startswith("Leader Completeness violated: ")
 
@@ -159,10 +161,11 @@ def test_a_campaign_lists_the_failing_seeds_and_how_to_replay_them(tmp_path):
     assert failing and f"{4 - len(failing)} ok, {len(failing)} failed" in r.stdout
     replays = re.findall(r"^  replay: raftlab (.*)$", r.stdout, re.M)
     saved = re.findall(r"^  saved: raftlab replay (.*)$", r.stdout, re.M)
+    assert all(f"--impl {BUGGY}" in line for line in saved)
     assert len(replays) == len(saved) == len(failing)
     again = raftlab(*shlex.split(replays[0]))                   # the printed command fails the same way
     assert again.returncode == 1 and f"seed {failing[0]}: Leader Completeness" in again.stdout
-    shown = raftlab("replay", saved[0], "--log-level", "warning")
+    shown = raftlab("replay", *shlex.split(saved[0]), "--log-level", "warning")
     assert shown.returncode == 1 and "Leader Completeness violated" in shown.stderr
 
 
