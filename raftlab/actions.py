@@ -90,11 +90,17 @@ def whole_ms(value: Any, what: str) -> int:
     """``value`` if it is a whole number of milliseconds from 0 to ``MAX_MS`` (not a bool), else an
     OperatorError."""
     if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise OperatorError(f"{what} takes a whole number of milliseconds >= 0, got {str(value)[:40]!r}")
+        raise OperatorError(f"{what} takes a whole number of milliseconds >= 0, got {_short(value)}")
     if value > MAX_MS:
         raise OperatorError(f"{what} takes at most {MAX_MS:,} ms (about 11 days of virtual time) at once, "
-                            f"got {str(value)[:40]}")
+                            f"got {_short(value)}")
     return value
+
+
+def _short(value: Any) -> str:
+    """``repr(value)``, cut to 40 characters (a mistaken argument may be huge)."""
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def _flag(value: Any, what: str) -> bool:
