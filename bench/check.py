@@ -2,7 +2,9 @@
 
 Run with `make bench` (or `.venv/bin/python bench/check.py`).  Each figure is the
 wall-clock time of the whole command (a fresh Python, pytest in a subprocess,
-every test) against the reference rules, the best of three runs on this machine.
+every test), the best of three runs on this machine: against the reference rules
+(one pytest process), and against a correct student solution, whose exercises run
+one pytest process each, each in an exam copy of raftlab without its reference.
 Targets: every exercise under 60 s, one exercise under 15 s.
 """
 from __future__ import annotations
@@ -39,6 +41,10 @@ def main() -> None:
     for number in (1, 3, 5):
         one = timed(["check", str(number), "--impl", "reference"])
         print(f"  exercise {number} alone:     {one:6.2f} s   (target < 15 s)")
+    solution = str(ROOT / "tests" / "grading_selftest" / "alternative_solution.py")
+    if Path(solution).is_file():                     # not in a student's handout
+        student = timed(["check", "--impl", solution])
+        print(f"  every exercise, a correct student solution (6 exam copies): {student:6.2f} s   (target < 60 s)")
     stubs = timed(["check", "--impl", "exercises"], exit_code=1)
     print(f"  every exercise, against the stubs (all fail): {stubs:6.2f} s")
     load = os.getloadavg()[0]

@@ -62,12 +62,14 @@ def correct(files: dict) -> dict:
 
 def with_bug(files: dict, bug) -> dict:
     """A correct submission with the bug module's own functions defined after the correct ones
-    (so they win); its imports of the reference from raftlab.rules are left out."""
+    (so they win), with its imports from raftlab; how it reads the other, correct functions of
+    its exercise from the kit is left out (the submission has them)."""
     sub = correct(files)
     target = next(name for name, funcs in files.items() if set(funcs) & set(_defined(bug.path)))
-    source = "\n".join(line for line in bug.path.read_text().splitlines()
-                       if not line.startswith("from raftlab.rules import"))
-    sub[target] += f"\n\n# --- {bug.name} ---\n" + source + "\n"
+    text = bug.path.read_text()
+    kept = [ast.get_source_segment(text, node) for node in ast.parse(text).body
+            if isinstance(node, ast.FunctionDef) or (isinstance(node, ast.ImportFrom) and node.module == "raftlab")]
+    sub[target] += f"\n\n# --- {bug.name} ---\n" + "\n\n\n".join(kept) + "\n"
     return sub
 
 

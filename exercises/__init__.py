@@ -16,6 +16,8 @@ Score it:         raftlab check 3       (terminal)  or  raftlab.check(3)   (note
 
 The check grades each exercise on its own: while it grades exercise 3, every
 other rule is the reference, so an unfinished exercise 1 costs exercise 3 nothing.
+The reference of exercise 3 itself is not there while it is graded: calling
+raftlab.rules.handle_append_entries from your own earns nothing.
 """
 from .ex1_election import handle_request_vote_reply, reset_election_timer, start_election
 from .ex2_request_vote import handle_request_vote, update_term

@@ -282,8 +282,8 @@ def _campaign(args) -> int:
         config = _config_from_args(args)
         if args.request_interval is None:
             config = config.replace(request_interval=100)
-        from .impl import load_rules
-        load_rules(args.impl)                       # a broken --impl is a bad argument, before any run
+        from .impl import resolve_rules
+        resolve_rules(args.impl)                    # a broken --impl is a bad argument, before any run
         save_dir = _prepare_dir(args.save) if args.save else None
     except RaftlabError as exc:
         print(f"raftlab campaign: error: {exc}", file=sys.stderr)

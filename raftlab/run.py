@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, Optional, Union
 from .actions import Recorded, action_from_json
 from .config import Config
 from .errors import ConfigError
+from .impl import Rules, resolve_rules
 
 if TYPE_CHECKING:
     from .sim import Simulation
@@ -39,13 +40,13 @@ FORMAT_VERSION = 2
 @dataclass(frozen=True)
 class Run:
     """What determines a simulation: ``config``, ``rules`` (the rules object the servers run) and
-    ``actions``; ``steps`` and ``time`` say how far it went.  ``impl`` names the rules in a saved run."""
+    ``actions``; ``steps`` and ``time`` say how far it went.  A saved run names the rules by
+    ``rules.spec``."""
     config: Config
-    rules: Any
+    rules: Rules
     actions: tuple[Recorded, ...] = ()
     steps: int = 0
     time: int = 0
-    impl: Any = None
 
     def fork(self, at: int) -> "Run":
         """This run cut just after step ``at``: the actions taken before it, and no further."""
@@ -53,14 +54,13 @@ class Run:
             raise ConfigError(f"a run of {self.steps} steps can be cut at a step between 0 and "
                               f"{self.steps}, not {at!r}")
         kept = tuple(r for r in self.actions if r.step < at)
-        return Run(self.config, self.rules, kept, at, kept[-1].time if kept else 0, self.impl)
+        return Run(self.config, self.rules, kept, at, kept[-1].time if kept else 0)
 
     def replay(self, until: Optional[int] = None) -> "Simulation":
         """A new simulation that has played this run (up to just after step ``until``)."""
         from .sim import Simulation
         run = self if until is None else self.fork(until)
         sim = Simulation(self.config, impl=self.rules)
-        sim.impl = self.impl
         play(sim, run)
         return sim
 
@@ -77,7 +77,7 @@ class Run:
 
     # --- the saved form -------------------------------------------------------------------------
     def to_json(self) -> dict:
-        return {"raftlab": FORMAT_VERSION, "config": self.config.to_dict(), "impl": _impl_name(self.impl),
+        return {"raftlab": FORMAT_VERSION, "config": self.config.to_dict(), "impl": _impl_name(self.rules.spec),
                 "actions": [r.to_json() for r in self.actions], "steps": self.steps, "time": self.time}
 
     def save(self, path: Union[str, Path]) -> Path:
@@ -102,9 +102,7 @@ class Run:
         actions = tuple(action_from_json(r) for r in records)
         if impl is None:
             impl = _trusted_rules(data.get("impl"))
-        from .impl import Rules, load_rules
-        rules = impl if isinstance(impl, Rules) else load_rules(impl)
-        return cls(config, rules, actions, steps, time, _spec(impl))
+        return cls(config, resolve_rules(impl), actions, steps, time)
 
     @classmethod
     def load(cls, path: Union[str, Path], impl: Any = None) -> "Run":
@@ -185,12 +183,6 @@ def _from_format_1(record: Any) -> Any:
     if name == "partition" and args:
         return [step, time, "partition", args[0]]
     return [step, time, _FORMAT_1_NAMES.get(name, name), args]
-
-
-def _spec(impl: Any) -> Any:
-    """How rules given as ``impl`` are named: a Rules object by its own ``spec``."""
-    from .impl import Rules
-    return getattr(impl, "spec", None) if isinstance(impl, Rules) else impl
 
 
 def _impl_name(impl: Any) -> Union[str, dict, None]:

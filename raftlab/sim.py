@@ -65,7 +65,7 @@ from .events import (
     TraceEvent,
     Violation,
 )
-from .impl import Rules, load_rules
+from .impl import Rules, resolve_rules
 from .invariants import SafetyChecker
 from .messages import ClientReply, ClientRequest, ElectionTimeout, HeartbeatTimeout, Message, format_command
 from .network import Envelope, LinkConfig, Network
@@ -125,9 +125,7 @@ class Simulation:
         if not isinstance(config, Config):
             raise ConfigError(f"config must be a raftlab Config, got {type(config).__name__}")
         self.initial_config = config
-        self.rules = impl if isinstance(impl, Rules) else load_rules(impl)
-        #: how the rules are named in a saved run (see :attr:`run`)
-        self.impl = getattr(impl, "spec", None) if isinstance(impl, Rules) else impl
+        self.rules: Rules = resolve_rules(impl)
         self.listeners: list[Callable[["Simulation"], None]] = []
         self._start(config)
 
@@ -182,6 +180,12 @@ class Simulation:
         return next_timeout
 
     # --- reading the state ----------------------------------------------------------------
+    @property
+    def impl(self) -> Any:
+        """How this simulation's rules are named in a saved run: ``"reference"``, ``"exercises"``, a
+        path or module name as given, or ``{"custom": ...}`` (see :func:`raftlab.impl.resolve_rules`)."""
+        return self.rules.spec
+
     def node(self, name: NodeName) -> Node:
         """The node called ``name`` (``"n2"`` or ``2``)."""
         return self.nodes[self._name(name)]
@@ -495,7 +499,7 @@ class Simulation:
     def run(self) -> "Run":
         """This run so far, as data: config, rules and recorded actions (see :class:`raftlab.run.Run`)."""
         from .run import Run
-        return Run(self.initial_config, self.rules, tuple(self.actions), self.steps, self.now, self.impl)
+        return Run(self.initial_config, self.rules, tuple(self.actions), self.steps, self.now)
 
     def rewind(self, step: int) -> None:
         """Go back to the moment just after step ``step`` (0: the start), by replaying the seed

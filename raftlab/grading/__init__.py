@@ -1,21 +1,24 @@
-"""Exercises and the autograder.
+"""The exercises, and everything that scores them.
 
-A student writes the rules of Figure 2 in ``exercises/`` (one module per
-exercise, in lesson order) and checks them with ``raftlab check`` in a terminal
-or ``raftlab.check(3)`` in a notebook.  The checks are the pytest tests in
-``tests/exercises/``, each worth points; they run in a separate process against
-the implementation being graded, with only that exercise's functions swapped in
-(the other exercises run the reference), so exercises are graded independently.
+A student writes the rules of Figure 2 in ``exercises/`` (one module per exercise,
+in lesson order) and checks them with ``raftlab check``; an instructor grades a
+class with ``raftlab grade`` and hands out the kit with ``raftlab release``.  Each
+exercise is graded on its own: only its functions come from the student's code,
+every other rule is the reference -- and its own reference is not there to call.
 
-* :mod:`raftlab.grading.check`    -- ``raftlab check``: run the tests, print the score table, write JSON;
-  ``replay_failure`` opens a failing run in the Explorer.
-* :mod:`raftlab.grading.harness`  -- what the graded tests use: the implementation under test, unit nodes,
-  clusters, fault campaigns, explanations in Raft terms.
-* :mod:`raftlab.grading.plugin`   -- the pytest plugin ``raftlab check`` loads: points, timeouts, results.
-* :mod:`raftlab.grading.checkpoint` -- helpers for the checkpoint notebooks in ``exercises/checkpoints/``.
-* :mod:`raftlab.grading.release`  -- ``raftlab release``: the student handout.
-* :mod:`raftlab.grading.bugs`     -- known-buggy variants that prove the tests catch classic Raft bugs
-  (instructors only; not in the handout).
+* :mod:`raftlab.grading.check`   -- what a student runs: ``raftlab check`` and ``raftlab.check(3)``,
+  ``replay_failure``, the harness and pytest plugin of the graded tests, the checkpoint notebooks, and
+  the exam copy of raftlab each exercise is graded in.
+* :mod:`raftlab.grading.grade`   -- what an instructor runs for a class: ``raftlab grade`` (take each
+  submission in, grade it in boxes, write the gradebook and the feedback).
+* :mod:`raftlab.grading.sandbox` -- the box a submission's code runs in, and what runs inside it (import
+  probe, integrity guard, kernel, pytest plugins).
+* :mod:`raftlab.grading.release` -- ``raftlab release``: the student handout (without ``grade``,
+  ``sandbox``, ``release`` and ``bugs``).
+* :mod:`raftlab.grading.bugs`    -- the bug catalogue: classic Raft bugs the graded tests must catch
+  (instructors only).
+
+This module itself holds the list of exercises (:data:`EXERCISES`).
 """
 from __future__ import annotations
 

@@ -11,12 +11,15 @@ The handout is the kit (engine, lessons, exercises, public tests) with:
   needs a working cluster before the student has written one);
 * **no hidden tests** (``tests/exercises/hidden/`` and any
   ``tests/exercises/**/hidden_*.py``), **no bug catalogue**
-  (``raftlab/grading/bugs/``, near-copies of the solutions), **no self-tests of
-  the autograder** (``tests/grading_selftest/``), none of the developers' own
-  test suites of the engine and the class grader (``tests/engine``,
-  ``tests/grading``: the engine's tests script buggy variants of the exercised
-  rules), and no "For instructors" section in README.md.  The public graded
-  tests (``tests/exercises/``) stay: they are what ``raftlab check`` runs.
+  (``raftlab/grading/bugs/``, near-copies of the solutions), **no class grader**
+  (``raftlab/grading/grade/``, ``raftlab/grading/sandbox/``, this release
+  command, the grader's threat model and benchmark), **no self-tests of the
+  autograder** (``tests/grading_selftest/``), none of the developers' own test
+  suites of the engine and the class grader (``tests/engine``, ``tests/grading``:
+  the engine's tests script buggy variants of the exercised rules), and no "For
+  instructors" section in README.md.  What a student runs stays
+  (``raftlab/grading/check/``), and so do the public graded tests
+  (``tests/exercises/``): they are what ``raftlab check`` runs.
 
 Be honest with yourself about the withheld code: it *deters, it does not
 prevent*.  Two lines of Python decompress it (and compiled bytecode would be as
@@ -26,40 +29,41 @@ sight while a student reads ``rules.py``; it is no defence against a student
 who wants to cheat.  Grade with hidden tests and read the code.
 
 The release then checks the handout: no withheld function's body appears in
-any file, the handout's own raftlab is the one imported there, the reference
-(withheld) scores full marks on the public tests while the stubs score zero,
-and the lessons run (nbval on ``notebooks/``).
+any file, the handout's own raftlab is the one imported there and has no class
+grader, the reference (withheld) scores full marks on the public tests while the
+stubs score zero, and the lessons run (nbval on ``notebooks/``).
 """
 from __future__ import annotations
 
 import ast
-import base64
 import fnmatch
 import os
 import shutil
 import subprocess
 import sys
-import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Optional, Sequence
+from typing import Optional, Sequence
 
+from ..impl import IMPL_ENV
 from ..rules import EXERCISE_RULES
+from .check.exam import WITHHELD_MODULE, functions, replace_bodies, withheld_module
 
 __all__ = ["release", "ReleaseError", "ReleaseReport", "register", "KIT_ROOT", "LEFT_OUT"]
 
 KIT_ROOT = Path(__file__).resolve().parents[2]
 
 #: Folders and files (glob patterns, relative to the kit) that never go into the handout: the bug
-#: catalogue and the autograder's self-tests (near-copies of the solutions), the hidden tests, and the
-#: developers' own test suites of the engine and of the class grader (instructor tooling; the engine's
-#: tests script buggy variants of the exercised rules, e.g. Figure 8's commit rule without its term check).
-LEFT_OUT = ("raftlab/grading/bugs", "tests/grading_selftest", "tests/exercises/hidden",
-            "tests/exercises/*hidden_*.py", "tests/engine", "tests/grading")
+#: catalogue and the autograder's self-tests (near-copies of the solutions), the hidden tests, the
+#: class grader, its sandbox, its threat model and its benchmark, this release command, and the
+#: developers' own test suites of the engine and of the class grader (the engine's tests script buggy
+#: variants of the exercised rules, e.g. Figure 8's commit rule without its term check).
+LEFT_OUT = ("raftlab/grading/bugs", "raftlab/grading/grade", "raftlab/grading/sandbox", "raftlab/grading/release.py",
+            "tests/grading_selftest", "tests/exercises/hidden", "tests/exercises/*hidden_*.py", "tests/engine",
+            "tests/grading", "docs/grading-threat-model.md", "bench/grade.py")
 #: Build output and local state, never copied (when the kit is not a git checkout).
 _JUNK = {".git", ".venv", "venv", "__pycache__", ".pytest_cache", ".ipynb_checkpoints", "build", "dist",
          ".hypothesis", "test-artifacts", "node_modules", ".mypy_cache", ".ruff_cache"}
-_WITHHELD = "_withheld"
 
 
 class ReleaseError(Exception):
@@ -76,7 +80,7 @@ class ReleaseReport:
 
     def __str__(self) -> str:
         lines = [f"wrote the student handout to {self.out} ({self.files} files)",
-                 f"  withheld (compressed in raftlab/{_WITHHELD}.py): {', '.join(self.withheld)}",
+                 f"  withheld (compressed in raftlab/{WITHHELD_MODULE}.py): {', '.join(self.withheld)}",
                  f"  left out: {', '.join(self.left_out) or 'nothing'}"]
         lines += [f"  checked: {c}" for c in self.checks]
         return "\n".join(lines)
@@ -110,62 +114,37 @@ def _left_out(rel: str) -> Optional[str]:
 
 # --- withholding the solutions ---------------------------------------------------------------------
 
-def _functions(tree: ast.Module, names: Iterable[str]) -> dict[str, ast.FunctionDef]:
-    wanted = set(names)
-    return {node.name: node for node in tree.body if isinstance(node, ast.FunctionDef) and node.name in wanted}
-
-
 def withhold(rules_source: str, names: Sequence[str]) -> tuple[str, str]:
     """``rules.py`` -> (rules.py with the bodies of ``names`` replaced by calls into
     ``_withheld``, the source of ``_withheld.py``)."""
     tree = ast.parse(rules_source)
-    found = _functions(tree, names)
+    found = functions(tree, names)
     missing = [n for n in names if n not in found]
     if missing:
         raise ReleaseError(f"raftlab/rules.py has no function(s) {', '.join(missing)}")
     lines = rules_source.splitlines(keepends=True)
-    imports = [ast.get_source_segment(rules_source, n) for n in tree.body
+    imports = [ast.get_source_segment(rules_source, n) or "" for n in tree.body
                if isinstance(n, (ast.Import, ast.ImportFrom)) and not (isinstance(n, ast.ImportFrom)
                                                                        and n.module == "__future__")]
     hidden = ["from __future__ import annotations", "", *imports]
     for fn in sorted(found.values(), key=lambda f: f.lineno):
         start = fn.decorator_list[0].lineno if fn.decorator_list else fn.lineno
         hidden += ["", "", "".join(lines[start - 1:fn.end_lineno]).rstrip("\n")]
-    for fn in sorted(found.values(), key=lambda f: f.lineno, reverse=True):    # bottom up: line numbers hold
-        body = fn.body
-        has_doc = isinstance(body[0], ast.Expr) and isinstance(getattr(body[0], "value", None), ast.Constant) \
-            and isinstance(body[0].value.value, str)
-        first = body[1] if has_doc and len(body) > 1 else body[0]
-        indent = " " * first.col_offset
-        args = ", ".join(a.arg for a in fn.args.args)
-        call = f"{indent}return {_WITHHELD}.{fn.name}({args})   # the reference solution is withheld\n"
-        if has_doc and len(body) == 1:
-            lines[fn.end_lineno - 1] += call
-        else:
-            lines[first.lineno - 1:fn.end_lineno] = [call]
-    hidden_source = "\n".join(hidden) + "\n"
-    blob = base64.b85encode(zlib.compress(hidden_source.encode(), 9)).decode()
-    wrapped = "\n".join(f'    "{blob[i:i + 96]}"' for i in range(0, len(blob), 96))
-    module = (f'"""The reference solutions of the exercises, withheld from the student handout.\n\n'
-              f"Compressed so that reading raftlab/rules.py does not give the answers away.  This\n"
-              f"deters; it does not prevent: the instructor's copy of raftlab has the plain source.\n"
-              f'"""\nimport base64 as _b\nimport zlib as _z\n\n_CODE = (\n{wrapped}\n)\n'
-              f'exec(compile(_z.decompress(_b.b85decode(_CODE)).decode(), "<raftlab: withheld reference rules>",'
-              f' "exec"), globals())\n')
-    out = "".join(lines)
+    out = replace_bodies(rules_source, names, lambda fn: f"return {WITHHELD_MODULE}.{fn.name}("
+                         + ", ".join(a.arg for a in fn.args.args) + ")   # the reference solution is withheld")
     marker = "from .node import Node, Role\n"
     if marker not in out:
         raise ReleaseError("raftlab/rules.py no longer imports `from .node import Node, Role`: "
                            "update raftlab/grading/release.py")
-    out = out.replace(marker, marker + f"from . import {_WITHHELD}\n", 1)
-    return out, module
+    out = out.replace(marker, marker + f"from . import {WITHHELD_MODULE}\n", 1)
+    return out, withheld_module("\n".join(hidden) + "\n")
 
 
 def _body_lines(rules_source: str, names: Sequence[str]) -> dict[str, set[str]]:
     """The distinctive lines of each withheld function's body (to look for leaks)."""
     tree = ast.parse(rules_source)
     out = {}
-    for name, fn in _functions(tree, names).items():
+    for name, fn in functions(tree, names).items():
         body = fn.body[1:] if isinstance(fn.body[0], ast.Expr) else fn.body
         text = "\n".join(ast.get_source_segment(rules_source, stmt) or "" for stmt in body)
         out[name] = {ln.split("#")[0].strip() for ln in text.splitlines() if len(ln.split("#")[0].strip()) >= 24}
@@ -192,12 +171,12 @@ def check_stubs(exercises: Path) -> list[str]:
     ``raise NotImplementedError(...)``)."""
     from . import EXERCISES
     problems = []
-    for number, ex in EXERCISES.items():
+    for ex in EXERCISES.values():
         path = exercises / f"{ex.module}.py"
         if not path.is_file():
             problems.append(f"{path.name} is missing")
             continue
-        fns = _functions(ast.parse(path.read_text()), ex.rules)
+        fns = functions(ast.parse(path.read_text()), ex.rules)
         for name in ex.rules:
             fn = fns.get(name)
             body = fn.body[1:] if fn and isinstance(fn.body[0], ast.Expr) else (fn.body if fn else [])
@@ -255,7 +234,7 @@ def release(out: Path, *, root: Path = KIT_ROOT, verify: bool = True,
         shutil.copy2(root / rel, target)
         report.files += 1
     (out / "raftlab" / "rules.py").write_text(new_rules)
-    (out / "raftlab" / f"{_WITHHELD}.py").write_text(withheld_module)
+    (out / "raftlab" / f"{WITHHELD_MODULE}.py").write_text(withheld_module)
     report.files += 1
     _strip_instructor_section(out / "README.md")
     report.left_out = sorted(left_out)
@@ -270,8 +249,7 @@ def release(out: Path, *, root: Path = KIT_ROOT, verify: bool = True,
 
 
 def _run(out: Path, args: list[str], what: str, timeout: int = 1800) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTEST_ADDOPTS", "RAFTLAB_CHECK_IMPL",
-                                                             "RAFTLAB_IMPL")}
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTEST_ADDOPTS", IMPL_ENV)}
     env["PYTHONPATH"] = str(out) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     env["PYTHONDONTWRITEBYTECODE"] = "1"
     env["RAFTLAB_FAILURES_DIR"] = str(out / ".raftlab-release-check")
@@ -289,13 +267,20 @@ def _verify(out: Path, report: ReleaseReport, notebooks: Optional[Sequence[str]]
     if where.returncode != 0 or not where.stdout.startswith(str(out)):
         raise ReleaseError(f"the handout's raftlab is not the one imported there:\n{where.stdout}{where.stderr}")
     report.checks.append("the handout's own raftlab is imported there")
+    grader = _run(out, ["-c", "import importlib.util as u; print([m for m in ('raftlab.grading.grade', "
+                              "'raftlab.grading.sandbox', 'raftlab.grading.release', 'raftlab.grading.bugs') "
+                              "if u.find_spec(m)])"], "looking for the class grader")
+    if grader.returncode != 0 or grader.stdout.strip() != "[]":
+        raise ReleaseError(f"the handout still holds the class grader: {grader.stdout}{grader.stderr}")
+    report.checks.append("no class grader, sandbox, release command or bug catalogue")
     import json
     score = out / ".raftlab-release-check.json"
     for impl, full in (("reference", True), ("exercises", False)):
-        proc = _run(out, ["-m", "raftlab", "check", "--impl", impl, "--json", str(score)], f"raftlab check --impl {impl}")
+        proc = _run(out, ["-m", "raftlab", "check", "--impl", impl, "--json", str(score)],
+                    f"raftlab check --impl {impl}")
         data = json.loads(score.read_text()) if score.exists() else None
         ok = data is not None and (data["total"] == data["max"] > 0 if full else data["total"] == 0 < data["max"])
-        if not ok:
+        if not ok or data is None:
             raise ReleaseError(f"in the handout, `raftlab check --impl {impl}` should score "
                                f"{'full marks' if full else 'zero'}:\n{proc.stdout[-3000:]}{proc.stderr[-2000:]}")
         report.checks.append(f"raftlab check --impl {impl}: {data['total']:g} / {data['max']:g} points")
@@ -324,7 +309,8 @@ def register(subparsers) -> None:
         "release", help="write the student handout",
         description="Write the student handout to OUT_DIR: the kit with the exercise stubs, the reference "
                     "solutions of the exercises withheld (compressed: this deters, it does not prevent), "
-                    "and without the hidden tests, the bug catalogue and the autograder's self-tests. "
+                    "and without the hidden tests, the bug catalogue, the class grader and the autograder's "
+                    "self-tests. "
                     "Then check that the lessons and the public tests still run in it.")
     p.add_argument("out_dir", metavar="OUT_DIR", help="where to write it (must not exist, or be empty)")
     p.add_argument("--no-verify", action="store_true", help="skip the checks that run the handout")

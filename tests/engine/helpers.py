@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from raftlab import Entry, Node, Role
-from raftlab.impl import load_rules
+from raftlab.impl import resolve_rules
 from raftlab.node import NodeConfig
 
 #: the fixed election timeout a hand-made node draws (so deadlines are predictable)
@@ -21,7 +21,7 @@ def make_node(name: str = "n1", nodes: int = 3, term: int = 0, log=(), voted_for
     entries of the given terms (``log=(1, 1, 2)``: index 1 and 2 of term 1, index 3 of
     term 2).  Its election timeouts are always ``TIMEOUT`` ms."""
     node = Node(name, [f"n{i}" for i in range(1, nodes + 1)], NodeConfig(**config),
-                load_rules(impl), lambda: TIMEOUT)
+                resolve_rules(impl), lambda: TIMEOUT)
     node.current_term = term
     node.voted_for = voted_for
     for i, t in enumerate(log, start=1):

@@ -4,23 +4,21 @@ Each test module declares its exercise (``pytestmark = pytest.mark.exercise(N)``
 and each test its points (``@pytest.mark.points(P)``, default 1).  The fixtures
 give a test the code under test, for that exercise only:
 
-* ``impl``:  the exercise's functions, by rule name, to pass as
-  ``Simulation(..., impl=impl)`` (``{}`` for the reference);
-* ``rules``: the whole rule namespace a unit node runs (the reference, with the
-  exercise's functions swapped in), for ``harness.make_node(rules, ...)``.
+* ``rules``: the rules a node runs -- the exercise's functions from the code under
+  test, every other rule the reference -- for ``harness.make_node(rules, ...)``;
+* ``impl``:  the same rules, to pass as ``Simulation(..., impl=impl)``.
 
-Which code: ``raftlab check`` sets ``RAFTLAB_CHECK_IMPL`` (see
-raftlab/grading/check.py).  Plain ``pytest`` (and so ``make test``) leaves it
-unset and runs these tests against the reference rules, which must pass them
-all; ``RAFTLAB_CHECK_IMPL=exercises pytest tests/exercises`` runs them on your code.
+Which code: ``raftlab check`` names it (its pytest plugin's ``--raftlab-impl``,
+see raftlab/grading/check/score.py) and runs each exercise in an exam copy of
+raftlab without that exercise's reference.  Plain ``pytest`` (and so ``make
+test``) runs these tests against the reference rules, which must pass them all.
 
 Tests that students do not see go in ``tests/exercises/hidden/`` (same markers);
 ``raftlab release`` leaves that folder out of the handout.
 """
 import pytest
 
-from raftlab.grading import harness
-from raftlab.impl import load_rules
+from raftlab.grading.check import harness
 
 MARKERS = ("exercise(n): the exercise (1-6) a graded test belongs to",
            "points(p): how many points a graded test is worth (default 1)")
@@ -39,13 +37,14 @@ def _exercise(request) -> int:
 
 
 @pytest.fixture
-def impl(request):
-    """The functions of this test's exercise from the code under test."""
+def rules(request):
+    """The rules under test for this test's exercise: its functions from the code under test,
+    every other rule the reference."""
     harness.forget_tracked()
-    return harness.exercise_functions(_exercise(request))
+    return harness.rules_for(_exercise(request))
 
 
 @pytest.fixture
-def rules(impl):
-    """The rule namespace for unit nodes: the reference with this exercise's functions swapped in."""
-    return load_rules(impl)
+def impl(rules):
+    """The same rules, for ``Simulation(..., impl=impl)`` and ``harness.cluster(impl, ...)``."""
+    return rules

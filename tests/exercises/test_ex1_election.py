@@ -3,7 +3,7 @@ handle_request_vote_reply."""
 import pytest
 
 from raftlab import RequestVote, RequestVoteReply, Role
-from raftlab.grading.harness import cluster, describe, expect, fault_campaign, make_node, take_sent
+from raftlab.grading.check.harness import cluster, describe, expect, fault_campaign, make_node, take_sent
 
 pytestmark = pytest.mark.exercise(1)
 

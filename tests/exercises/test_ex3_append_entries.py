@@ -2,8 +2,8 @@
 import pytest
 
 from raftlab import AppendEntries, AppendEntriesReply, Entry, Role
-from raftlab.grading.harness import (cluster, deliver_all, describe, expect, fault_campaign, make_node,
-                                     take_sent, terms)
+from raftlab.grading.check.harness import (cluster, deliver_all, describe, expect, fault_campaign, make_node,
+                                           take_sent, terms)
 
 pytestmark = pytest.mark.exercise(3)
 

@@ -2,7 +2,7 @@
 import pytest
 
 from raftlab import Entry, Role
-from raftlab.grading.harness import cluster, describe, expect, fault_campaign, make_node, settled, track
+from raftlab.grading.check.harness import cluster, describe, expect, fault_campaign, make_node, settled, track
 from raftlab.scenarios import figure8
 
 pytestmark = pytest.mark.exercise(5)

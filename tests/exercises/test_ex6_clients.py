@@ -2,8 +2,8 @@
 import pytest
 
 from raftlab import AppendEntries, ClientReply, ClientRequest, Entry, Role
-from raftlab.grading.harness import (cluster, describe, expect, fault_campaign, make_node, settled, take_sent,
-                                     terms)
+from raftlab.grading.check.harness import (cluster, describe, expect, fault_campaign, make_node, settled, take_sent,
+                                           terms)
 
 pytestmark = pytest.mark.exercise(6)
 

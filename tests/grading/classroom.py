@@ -55,6 +55,55 @@ def buggy(filename: str, old: str, new: str) -> str:
     return source.replace(old, new, 1)
 
 
+#: Exercise 3 that calls the reference rule it should replace.
+DELEGATES = HEADER.format(title="ex3") + """from raftlab import rules
+
+
+def handle_append_entries(node, m):
+    return rules.handle_append_entries(node, m)
+"""
+
+
+def stash(token: str) -> dict:
+    """A submission that tries to carry the reference of exercise 3 from a run that has it to
+    the run that grades exercise 3: its exercise 1 file writes the reference's source to
+    ``$HOME``, ``/tmp`` and ``/dev/shm`` whenever it is imported where that reference is there
+    (the runs of exercises 1 and 2); its exercise 3 file runs what it finds there."""
+    name = f"raftlab-stash-{token}.py"
+    writer = f"""import inspect as _inspect, os as _os
+import raftlab.rules as _rules
+_source = _inspect.getsource(_rules.handle_append_entries)
+if "withheld" not in _source:
+    for _folder in (_os.environ.get("HOME", "/nonexistent"), "/tmp", "/dev/shm"):
+        try:
+            with open(_os.path.join(_folder, {name!r}), "w") as _f:
+                _f.write({HEADER.format(title="stash")!r} + _source)
+        except OSError:
+            pass
+"""
+    reader = HEADER.format(title="ex3") + f"""import os as _os
+_found = None
+for _folder in (_os.environ.get("HOME", "/nonexistent"), "/tmp", "/dev/shm"):
+    _path = _os.path.join(_folder, {name!r})
+    if _found is None and _os.path.exists(_path):
+        _namespace = {{}}
+        exec(open(_path).read(), _namespace)
+        _found = _namespace["handle_append_entries"]
+
+
+def handle_append_entries(node, m):
+    if _found is None:
+        raise NotImplementedError("Exercise 3: nothing was stashed")
+    return _found(node, m)
+"""
+    return {"ex1_elections.py": writer + reference_source("ex1_elections.py"), "ex3_append_entries.py": reader}
+
+
+def remove_stash(token: str) -> None:
+    for folder in ("/tmp", "/dev/shm"):
+        Path(folder, f"raftlab-stash-{token}.py").unlink(missing_ok=True)
+
+
 def write_submission(root: Path, changes: dict | None = None, *, extra: dict | None = None) -> Path:
     """A student's folder: ``root/exercises/`` with the reference rules, then ``changes``
     (file -> new text, or None to delete it) and ``extra`` files (path -> text/bytes)

@@ -33,7 +33,7 @@ def test_the_tests_of_an_exercise_stop_after_the_allowed_time_outs(tmp_path):
     done = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-rs", "--timeout", "1",
                            "--rootdir", str(tmp_path), str(tmp_path)], cwd=tmp_path, capture_output=True,
                           text=True, timeout=120,
-                          env=pytest_env(PYTEST_PLUGINS="raftlab.grading.sandbox_budget",
+                          env=pytest_env(PYTEST_PLUGINS="raftlab.grading.sandbox.budget",
                                          RAFTLAB_GRADER_MAX_TIMEOUTS="2"))
     summary = done.stdout.strip().splitlines()[-1]
     assert "2 failed, 1 passed, 2 skipped" in summary, done.stdout
@@ -41,7 +41,7 @@ def test_the_tests_of_an_exercise_stop_after_the_allowed_time_outs(tmp_path):
     assert "test_ex4_fine.py::test_e PASSED" in subprocess.run(  # exercise 4 is not concerned
         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-v", "--timeout", "1", "--rootdir",
          str(tmp_path), str(tmp_path)], cwd=tmp_path, capture_output=True, text=True, timeout=120,
-        env=pytest_env(PYTEST_PLUGINS="raftlab.grading.sandbox_budget", RAFTLAB_GRADER_MAX_TIMEOUTS="2")).stdout
+        env=pytest_env(PYTEST_PLUGINS="raftlab.grading.sandbox.budget", RAFTLAB_GRADER_MAX_TIMEOUTS="2")).stdout
 
 
 def test_the_cells_of_a_notebook_stop_after_the_allowed_time_outs(tmp_path):
@@ -57,7 +57,7 @@ def test_the_cells_of_a_notebook_stop_after_the_allowed_time_outs(tmp_path):
     read, write = os.pipe()
     try:
         proc = subprocess.Popen([sys.executable, "-m", "pytest", "-p", "no:cacheprovider",
-                                 "-p", "raftlab.grading.sandbox_nbplugin", "--nbval-lax", "--nbval-current-env",
+                                 "-p", "raftlab.grading.sandbox.nbplugin", "--nbval-lax", "--nbval-current-env",
                                  "--nbval-cell-timeout", "2", "--rootdir", str(tmp_path),
                                  str(tmp_path / "loops.ipynb")], cwd=tmp_path, pass_fds=(write,),
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,

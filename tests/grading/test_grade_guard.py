@@ -15,7 +15,7 @@ from .classroom import REPO
 
 SETUP = """
 import builtins, json, sys
-from raftlab.grading import sandbox_guard as guard
+from raftlab.grading.sandbox import guard
 guard.take_snapshot()
 saved = dict(vars(builtins))
 """
@@ -38,13 +38,13 @@ def test_nothing_changed_nothing_found():
 
 
 def test_data_may_change_while_functions_stay():
-    assert findings("import raftlab.grading.harness as h\nh._modules['x'] = 1\nh._problems.append('p')\n"
+    assert findings("import raftlab.grading.check.harness as h\nh._loaded['x'] = 1\nh._problems.append('p')\n"
                     "import raftlab.rules\nraftlab.rules.SOMETHING = 3") == []
 
 
 @pytest.mark.parametrize("patch, expected", [
-    ("import raftlab.impl\nraftlab.impl.load_rules = lambda *a, **k: None",
-     "raftlab.impl.load_rules was replaced"),
+    ("import raftlab.impl\nraftlab.impl.resolve_rules = lambda *a, **k: None",
+     "raftlab.impl.resolve_rules was replaced"),
     ("import raftlab.invariants\nraftlab.invariants.SafetyChecker.after_step = lambda *a: None",
      "raftlab.invariants.SafetyChecker.after_step was replaced"),
     ("import raftlab.rules\nraftlab.rules.handle_append_entries.__code__ = (lambda node, m: None).__code__",
@@ -61,7 +61,7 @@ def run_pytest_with_guard(tmp_path, test_source: str) -> list:
     (tmp_path / "test_it.py").write_text(textwrap.dedent(test_source))
     verdict = tmp_path / "verdict.jsonl"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "RAFTLAB_"))}
-    env.update(PYTEST_PLUGINS="raftlab.grading.sandbox_guard", RAFTLAB_GRADER_VERDICT=str(verdict))
+    env.update(PYTEST_PLUGINS="raftlab.grading.sandbox.guard", RAFTLAB_GRADER_VERDICT=str(verdict))
     subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--rootdir", str(tmp_path),
                     str(tmp_path / "test_it.py")], env=env, cwd=tmp_path, capture_output=True, timeout=120)
     return [json.loads(line) for line in verdict.read_text().splitlines()]
@@ -73,7 +73,7 @@ def test_as_a_pytest_plugin_the_guard_allows_what_pytest_and_fixtures_undo(tmp_p
     verdicts = run_pytest_with_guard(tmp_path, """
         import raftlab.impl
         def test_patched_for_one_test(monkeypatch):
-            monkeypatch.setattr(raftlab.impl, "load_rules", lambda *a, **k: None)
+            monkeypatch.setattr(raftlab.impl, "resolve_rules", lambda *a, **k: None)
         def test_after():
             pass
     """)

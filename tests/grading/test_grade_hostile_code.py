@@ -20,8 +20,8 @@ ENDLESS_APPEND = buggy("ex3_append_entries.py", "    if m.term < node.current_te
 
 # At import: use the reference rules whatever implementation a simulation asks for.
 TAMPER_ENGINE = '''import raftlab.impl
-_load_rules = raftlab.impl.load_rules
-raftlab.impl.load_rules = lambda impl=None, only=None: _load_rules(None, only)
+_resolve_rules = raftlab.impl.resolve_rules
+raftlab.impl.resolve_rules = lambda spec=None, exercise=None, missing="reference": _resolve_rules(None)
 '''
 STUB3 = HEADER.format(title="ex3") + (
     "def handle_append_entries(node, m):\n    raise NotImplementedError('Exercise 3: not written yet')\n")
@@ -80,12 +80,12 @@ def test_an_endless_loop_in_a_rule_costs_that_exercise_only(graded):
 def test_replacing_the_engine_at_import_earns_nothing(graded):
     result, rows = graded
     s = scores(rows["tamper_engine"])
-    # Exercise 3 is a stub: with raftlab.impl.load_rules replaced it would pass on the reference.
+    # Exercise 3 is a stub: with raftlab.impl.resolve_rules replaced it would run the reference.
     assert (s["ex1"], s["ex2"], s["ex3"]) == (3, 3, 0)
     # The notebooks load every file, the patched one too: the kernel's guard makes them mismatch.
     assert s["cp1_elections"] == 0 and s["cp2_replication"] == 0
     assert rows["tamper_engine"]["status"] == "problems"
-    assert "raftlab.impl.load_rules was replaced" in rows["tamper_engine"]["reason"]
+    assert "raftlab.impl.resolve_rules was replaced" in rows["tamper_engine"]["reason"]
     result_json = load_result(result.cache, "tamper_engine")
     cell = result_json["notebooks"][0]["cells"][0]
     assert "the engine was changed while the notebook ran" in cell["message"]

@@ -14,8 +14,8 @@ import pytest
 
 import raftlab.rules
 
-from .classroom import (HEADER, box_processes, buggy, read_csv, reference_source, run_grade, squash,
-                        write_submission, zip_folder, needs_root)
+from .classroom import (DELEGATES, HEADER, box_processes, buggy, read_csv, reference_source, remove_stash,
+                        run_grade, squash, stash, write_submission, zip_folder, needs_root)
 
 pytestmark = needs_root
 
@@ -93,6 +93,8 @@ def build(subs):
     write_submission(subs / "hide_violations", {"ex2_request_vote.py": HIDE_VIOLATIONS + VOTE_FOR_ALL})
     write_submission(subs / "reference_import",
                      {"ex3_append_entries.py": "from raftlab.rules import handle_append_entries\n"})
+    write_submission(subs / "delegates", {"ex3_append_entries.py": DELEGATES})
+    write_submission(subs / "stash", stash(STASH))
     # a folder with a link out of it, to the reference rules (full marks, were it followed)
     write_submission(subs / "symlink_out", {"ex1_elections.py": None})
     os.symlink(raftlab.rules.__file__, subs / "symlink_out" / "exercises" / "ex1_elections.py")
@@ -105,13 +107,19 @@ def build(subs):
     (subs / "not_a_zip.zip").write_bytes(b"PK\x03\x04 this is not an archive")
 
 
+STASH = f"hostile-files-{os.getpid()}"
+
+
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory, no_notebooks):
     work = tmp_path_factory.mktemp("hostile_files")
     subs = work / "deep" / "submissions"
     subs.mkdir(parents=True)
     build(subs)
-    result = run_grade(subs, work, no_notebooks, jobs=2)
+    try:
+        result = run_grade(subs, work, no_notebooks, jobs=2)
+    finally:
+        remove_stash(STASH)
     assert result.code == 0, result.stderr
     return result, read_csv(result.out), work
 
@@ -122,7 +130,7 @@ def exercises(row):
 
 def test_the_gradebook_has_one_row_per_submission(graded):
     result, rows, _ = graded
-    assert len(rows) == 16
+    assert len(rows) == 18
     header = result.out.read_text().splitlines()[0]
     assert header == "student,total,max,status,ex1,ex2,ex3,reason"
 
@@ -201,7 +209,7 @@ def test_patching_pytest_earns_nothing(graded):
     assert exercises(rows["tamper_pytest"]) == (3, 3, 0)
     reason = rows["tamper_pytest"]["reason"]
     assert "_pytest.runner.CallInfo.from_call was replaced" in reason
-    assert "each exercise was run again on its own" in reason
+    assert "exercise 1 was run again with only its own files" in reason
 
 
 def test_switching_the_safety_checks_off_hides_nothing(graded):
@@ -210,12 +218,27 @@ def test_switching_the_safety_checks_off_hides_nothing(graded):
     assert "raftlab.invariants.SafetyChecker.after_step was replaced" in rows["hide_violations"]["reason"]
 
 
-def test_importing_the_reference_rules_counts_as_not_written(graded):
+def test_importing_the_reference_rules_earns_nothing(graded):
     result, rows, _ = graded
     assert exercises(rows["reference_import"]) == (3, 3, 0)
     assert "imports handle_append_entries from raftlab.rules" in rows["reference_import"]["reason"]
-    assert "is the reference rule imported from raftlab.rules, not your own" in \
-        squash(result.feedback_of("reference_import"))
+    assert ("the reference handle_append_entries is withheld while exercise 3 is graded"
+            in squash(result.feedback_of("reference_import")))
+
+
+def test_delegating_to_the_reference_earns_nothing(graded):
+    result, rows, _ = graded
+    assert exercises(rows["delegates"]) == (3, 3, 0)
+    assert ("the reference handle_append_entries is withheld while exercise 3 is graded"
+            in squash(result.feedback_of("delegates")))
+
+
+def test_a_reference_stashed_by_one_run_does_not_reach_the_next(graded):
+    # The runs of exercises 1 and 2 hold the reference of exercise 3 and write it to the box's home,
+    # /tmp and /dev/shm; the box is emptied and the box user's files there removed between runs.
+    # (As the grader's own user nothing is removed: see test_grade_cli.py, where this earns 3.)
+    _, rows, _ = graded
+    assert exercises(rows["stash"]) == (3, 3, 0)
 
 
 def test_a_link_out_of_the_submission_is_not_followed(graded):

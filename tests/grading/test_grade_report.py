@@ -8,8 +8,8 @@ import os
 
 import pytest
 
-from raftlab.grading.grade_report import (csv_text, feedback_markdown, safe_filename, write_atomic)
-from raftlab.grading.grade_runner import Calibration
+from raftlab.grading.grade.report import (csv_text, feedback_markdown, safe_filename, write_atomic)
+from raftlab.grading.grade.runner import Calibration
 
 CAL = Calibration(
     exercises=[{"number": 1, "title": "Elections", "max": 3.0, "tests": [{"name": "test_a", "max": 3.0}]},

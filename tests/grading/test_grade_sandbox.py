@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from raftlab.grading.sandbox import Identity, Limits, Sandbox, check_free_uids, prepare_box_python
+from raftlab.grading.sandbox.box import (EXAM_ENV, Identity, Limits, Sandbox, check_free_uids, module_argv,
+                                         prepare_box_python)
 
 from .classroom import box_processes, needs_root, uid_base
 
@@ -171,7 +172,7 @@ def test_a_non_dumpable_process_hides_its_descriptors_from_its_own_user(box_pyth
     uid = uid_base() + 3
     env = {"PATH": "/usr/bin:/bin", **box_python.env}
     child = subprocess.Popen([box_python.executable, "-I", "-c",
-                              "import time\nfrom raftlab.grading.sandbox import _set_dumpable\n"
+                              "import time\nfrom raftlab.grading.sandbox.box import _set_dumpable\n"
                               f"assert _set_dumpable({dumpable})\nprint('ready', flush=True)\n"
                               "time.sleep(30)"],
                              stdout=subprocess.PIPE, text=True, user=uid, group=uid, extra_groups=[],
@@ -184,3 +185,43 @@ def test_a_non_dumpable_process_hides_its_descriptors_from_its_own_user(box_pyth
     finally:
         child.send_signal(signal.SIGKILL)
         child.wait()
+
+
+@needs_root
+def test_a_run_imports_raftlab_from_its_exam_copy_which_no_other_box_can_read(box, work, box_python):
+    other = Sandbox(work / "other-box", Identity.for_slot(2, uid_base()), TIGHT, box_python)
+    try:
+        with box.exam([3]) as exam_env:
+            copy = Path(exam_env[EXAM_ENV])
+            (copy / "whoami.py").write_text(
+                "import inspect, raftlab, raftlab.rules\nfrom raftlab.grading.check.exam import withheld_here\n"
+                "print(raftlab.__file__, withheld_here(), 'withheld' in inspect.getsource(raftlab.rules))\n")
+            box.lend(copy)
+            result = box.run(module_argv(box.python.executable, "whoami"), env=box.env(exam_env))
+            assert result.output.split() == [str(copy / "raftlab" / "__init__.py"), "(3,)", "True"], result.output
+            theirs = other.run([other.python.executable, "-I", "-c", f"import os; os.listdir({str(copy)!r})"],
+                               env=other.env())
+            assert "PermissionError" in theirs.output
+        assert not copy.exists()                   # lent for one run, then removed
+    finally:
+        other.close()
+
+
+@needs_root
+def test_before_a_run_the_box_is_emptied_and_its_users_files_in_tmp_removed(box):
+    token = f"raftlab-scrub-test-{os.getpid()}"
+    plant = (f"import os\nfor d in (os.environ['HOME'], '/tmp', '/dev/shm'):\n"
+             f"    open(os.path.join(d, {token!r}), 'w').write('x')\n"
+             f"os.mkdir('/tmp/{token}-dir'); open('/tmp/{token}-dir/inner', 'w').write('x')")
+    assert run(box, plant).returncode == 0
+    assert Path("/tmp", token).exists() and (box.home / "home" / token).exists()
+    mine = Path("/tmp", f"{token}-mine")
+    mine.write_text("the grader's own")                 # not the box user's: stays
+    try:
+        box.reset()
+        assert not (box.home / "home" / token).exists() and (box.home / "home").is_dir()
+        assert not Path("/tmp", token).exists() and not Path("/dev/shm", token).exists()
+        assert not Path("/tmp", f"{token}-dir").exists() and mine.exists()
+        assert run(box, "import os; open(os.path.join(os.environ['HOME'], 'x'), 'w')").returncode == 0
+    finally:
+        mine.unlink()

@@ -7,7 +7,7 @@ import zipfile
 
 import pytest
 
-from raftlab.grading.grade_stage import MAX_FILE_BYTES, discover, scan, stage
+from raftlab.grading.grade.stage import MAX_FILE_BYTES, discover, scan, stage
 
 from .classroom import FILES, reference_source, write_submission, zip_folder
 

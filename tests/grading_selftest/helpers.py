@@ -40,14 +40,16 @@ def assert_schema(data: dict) -> None:
 
 
 def submission(folder: Path, overrides: Optional[dict] = None, name: str = "submission") -> Path:
-    """A student package in ``folder/name``: the reference for every rule, except
-    the exercises in ``overrides`` (number -> ``"stub"`` for the kit's stub, or the
+    """A student package in ``folder/name``: a correct solution of every rule (the alternative
+    solution's, written out: importing the reference earns nothing under ``raftlab check``),
+    except the exercises in ``overrides`` (number -> ``"stub"`` for the kit's stub, or the
     path of a module defining that exercise's functions, e.g. a bug)."""
     pkg = folder / name
     pkg.mkdir(parents=True)
     overrides = overrides or {}
     kept = [n for n in ALL_RULES if not any(n in EXERCISE_RULES[k] for k in overrides)]
-    lines = [f"from raftlab.rules import {', '.join(kept)}"] if kept else []
+    shutil.copy(ALTERNATIVE, pkg / "_solution.py")
+    lines = [f"from ._solution import {', '.join(kept)}"] if kept else []
     for number, source in sorted(overrides.items()):
         module = EXERCISES[number].module
         shutil.copy(STUBS / f"{module}.py" if source == "stub" else Path(source), pkg / f"{module}.py")

@@ -61,8 +61,8 @@ def test_a_deleted_function_scores_as_unwritten(tmp_path):
 
 def test_a_module_that_kills_python_costs_only_the_tests_that_did_not_finish(tmp_path):
     module = tmp_path / "crash.py"
-    module.write_text("import os\nfrom raftlab.rules import advance_commit_index\n\n\n"
-                      "def handle_client_request(node, m):\n    os._exit(3)\n")
+    module.write_text(ALTERNATIVE.read_text() + "\n\ndef handle_client_request(node, m):\n    import os\n"
+                      "    os._exit(3)\n")
     result = run_check([5, 6], impl=str(module))
     five, six = result.exercises
     assert five.points == five.max > 0
@@ -72,28 +72,29 @@ def test_a_module_that_kills_python_costs_only_the_tests_that_did_not_finish(tmp
 
 def test_an_endless_loop_costs_only_its_test(tmp_path):
     module = tmp_path / "loops.py"
-    module.write_text("from raftlab import rules\n\n\n"
+    module.write_text(ALTERNATIVE.read_text() + "\n\n_correct = advance_commit_index\n\n\n"
                       "def advance_commit_index(node):\n"
                       "    while node.cluster_size == 4:\n"
                       "        pass\n"
-                      "    rules.advance_commit_index(node)\n")
+                      "    _correct(node)\n")
+    loop_line = module.read_text().splitlines().index("    while node.cluster_size == 4:") + 1
     result = run_check([5], impl=str(module), timeout=2, keyword="majority")    # three quick unit tests
     assert len(result.exercises[0].tests) == 3
     failed = [t for t in result.exercises[0].tests if not t.passed]
     assert [t.name for t in failed] == ["test_a_majority_of_four_is_three"]
     assert "did not finish within 2 s" in failed[0].explanation
-    assert "(in loops.py line 5, advance_commit_index)" in failed[0].explanation
+    assert f"(in loops.py line {loop_line}, advance_commit_index)" in failed[0].explanation
 
 
 def test_a_syntax_error_in_one_exercise_spares_the_others(tmp_path):
     pkg = submission(tmp_path, {2: "stub", 3: "stub"})
     (pkg / "ex2_request_vote.py").write_text("def update_term(node, term)\n    pass\n")
-    (pkg / "ex3_append_entries.py").write_text("from raftlab.rules import handle_append_entries\n")
+    (pkg / "ex3_append_entries.py").write_text(ALTERNATIVE.read_text())
     result = run_check([2, 3], impl=str(pkg))
     two, three = result.exercises
     assert two.points == 0 and all("SyntaxError" in t.explanation for t in two.tests)
     assert three.points == three.max > 0
-    assert any("loaded from ex3_append_entries.py alone" in e for e in result.errors)
+    assert any("exercise 3 was loaded from" in e and "ex3_append_entries.py alone" in e for e in result.errors)
 
 
 def test_hidden_tests_are_graded_and_unmarked_tests_reported(tmp_path):
@@ -102,7 +103,7 @@ def test_hidden_tests_are_graded_and_unmarked_tests_reported(tmp_path):
     shutil.copytree(ROOT / "tests" / "exercises", tests)
     (tests / "hidden" / "test_hidden_extra.py").write_text(
         "import pytest\n\n\n@pytest.mark.exercise(4)\n@pytest.mark.points(5)\ndef test_hidden_extra(impl):\n"
-        "    assert impl == {}\n\n\ndef test_without_an_exercise():\n    pass\n")
+        "    assert impl.spec == 'reference'\n\n\ndef test_without_an_exercise():\n    pass\n")
     result = run_check([4], impl="reference", tests=tests)
     names = {t.name: t for t in result.exercises[0].tests}
     assert names["test_hidden_extra"].passed and names["test_hidden_extra"].max == 5

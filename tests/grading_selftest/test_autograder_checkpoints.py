@@ -6,7 +6,7 @@ import pytest
 
 from raftlab.grading import EXERCISES
 from raftlab.grading.bugs import catalogue
-from raftlab.grading.checkpoint import notebook
+from raftlab.grading.check.checkpoint import notebook
 
 from .helpers import ALTERNATIVE, ROOT, STUBS, nbval, submission
 
@@ -26,7 +26,7 @@ def test_the_notebooks_are_built_from_their_source_with_reference_outputs():
     for number, path in zip(sorted(EXERCISES), NOTEBOOKS):
         saved = nbformat.read(path, as_version=4)
         assert [c.source for c in saved.cells] == [c.source for c in notebook(number).cells], \
-            f"{path.name} differs from raftlab/grading/checkpoint.py: run python -m raftlab.grading.checkpoint"
+            f"{path.name} differs from raftlab/grading/check/checkpoint.py: run python -m raftlab.grading.check.checkpoint"
         assert len(check_cells(path)) >= 3
         for cell in saved.cells:
             if cell.cell_type == "code" and cell.source.startswith("# NBVAL_CHECK_OUTPUT"):

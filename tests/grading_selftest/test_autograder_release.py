@@ -1,7 +1,13 @@
-"""`raftlab release` writes a handout without the solutions, hidden tests or bug catalogue, in
-which the engine, the public tests and the lessons still run."""
+"""`raftlab release` writes a handout without the solutions, hidden tests, bug catalogue or class
+grader, in which the engine, the public tests and the lessons still run -- and in which the
+withheld reference is no route around `raftlab check`."""
 import ast
+import json
+import os
+import re
 import shutil
+import subprocess
+import sys
 
 import pytest
 
@@ -21,12 +27,66 @@ def handout(tmp_path_factory):
 
 def test_the_handout_leaves_out_what_students_must_not_see(handout):
     out, report = handout
-    for gone in ("raftlab/grading/bugs", "tests/grading_selftest", "tests/exercises/hidden", "tests/engine"):
+    for gone in ("raftlab/grading/bugs", "tests/grading_selftest", "tests/exercises/hidden", "tests/engine",
+                 "tests/grading"):
         assert not (out / gone).exists() and gone in report.left_out
     assert (out / "tests" / "exercises" / "test_ex3_append_entries.py").is_file()
     assert (out / "exercises" / "checkpoints" / "ex1_election.ipynb").is_file()
     assert "## For instructors" not in (out / "README.md").read_text()
     assert not list(out.rglob("__pycache__"))
+
+
+def test_the_handout_leaves_out_the_class_grader(handout):
+    out, report = handout
+    for gone in ("raftlab/grading/grade", "raftlab/grading/sandbox", "raftlab/grading/release.py",
+                 "docs/grading-threat-model.md", "bench/grade.py"):
+        assert not (out / gone).exists() and gone in report.left_out, gone
+    assert (out / "raftlab" / "grading" / "check" / "exam.py").is_file()
+    assert "no class grader, sandbox, release command or bug catalogue" in report.checks
+    commands = in_handout(out, "-m", "raftlab", "--help").stdout
+    assert re.search(r"^ +check ", commands, re.M) and not re.search(r"^ +(grade|release) ", commands, re.M), commands
+
+
+def in_handout(out, *args, cwd=None) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTEST_ADDOPTS", "RAFTLAB_IMPL")}
+    env["PYTHONPATH"] = str(out)
+    return subprocess.run([sys.executable, *args], cwd=cwd or out, env=env, capture_output=True, text=True,
+                          timeout=600)
+
+
+#: Two ways to the reference advance_commit_index through the handout's withheld module.
+WITHHELD_ROUTES = {
+    "withheld_module": "from raftlab import _withheld\n\n\n"
+                       "def advance_commit_index(node):\n    return _withheld.advance_commit_index(node)\n",
+    "decompressed": "import base64, zlib\nfrom raftlab import _withheld\n\n"
+                    "_code = {'__name__': 'raftlab.unpacked', '__package__': 'raftlab'}\n"
+                    "exec(zlib.decompress(base64.b85decode(_withheld._CODE)).decode(), _code)\n\n\n"
+                    "def advance_commit_index(node):\n    return _code['advance_commit_index'](node)\n",
+}
+CONTROL = """import sys
+from raftlab import Role
+from raftlab.grading.check.harness import make_node
+from raftlab.impl import resolve_rules
+rules = resolve_rules(sys.argv[1], exercise=5, missing="unwritten")
+node = make_node(rules, "n1", nodes=3, term=2, log=[2, 2], role=Role.LEADER)
+node.match_index = {"n2": 2, "n3": 0}
+rules.advance_commit_index(node)
+print(node.commit_index)
+"""
+
+
+@pytest.mark.parametrize("route", sorted(WITHHELD_ROUTES))
+def test_the_withheld_module_is_no_route_to_the_reference(handout, tmp_path, route):
+    out, _ = handout
+    module = tmp_path / f"{route}.py"
+    module.write_text(WITHHELD_ROUTES[route])
+    control = in_handout(out, "-c", CONTROL, str(module))      # where the reference is there, it reaches it
+    assert control.stdout.strip() == "2", control.stderr
+    score = tmp_path / "score.json"
+    done = in_handout(out, "-m", "raftlab", "check", "5", "--impl", str(module), "-k", "majority",
+                      "--json", str(score), cwd=tmp_path)
+    data = json.loads(score.read_text())
+    assert done.returncode == 1 and data["max"] > 0 and data["total"] == 0, done.stdout
 
 
 def test_the_exercised_rules_are_withheld_but_still_run(handout):

@@ -1,8 +1,10 @@
 """A catalogue of classic Raft bugs, one module each, to prove the graded tests honest.
 
 Each module is what a student might hand in for one exercise: every function
-of that exercise, all correct (imported from :mod:`raftlab.rules`) but one,
-which carries one documented bug, marked ``# BUG``.  The module says which
+of that exercise, all correct but one, which carries one documented bug, marked
+``# BUG``.  The correct ones are the reference's own, read from this kit's
+``raftlab/rules.py`` by path: ``raftlab check`` withholds the reference of the
+exercise it grades from ``raftlab.rules``, and only the bug is to be measured.  The module says which
 exercise (``EXERCISE = N``) and, in its docstring's first line, the bug.
 
 The self-tests (``tests/grading_selftest/``) run ``raftlab check N --impl
@@ -39,8 +41,8 @@ def catalogue() -> list[Bug]:
         tree = ast.parse(path.read_text())
         doc = ast.get_docstring(tree) or ""
         exercise = next((node.value.value for node in tree.body
-                         if isinstance(node, ast.Assign) and any(getattr(t, "id", "") == "EXERCISE"
-                                                                 for t in node.targets)), None)
+                         if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant)
+                         and any(getattr(t, "id", "") == "EXERCISE" for t in node.targets)), None)
         if not isinstance(exercise, int) or not doc:
             raise ValueError(f"{path.name}: a bug module needs a docstring and EXERCISE = N")
         bugs.append(Bug(path.stem, exercise, doc.splitlines()[0].rstrip("."), path))

@@ -3,8 +3,16 @@
 A late "granted" from a previous term is counted in the current one, so a
 candidate can win without a majority voting for it in this term.
 """
+from pathlib import Path
+
 from raftlab import Role
-from raftlab.rules import reset_election_timer, start_election  # noqa: F401 - correct
+
+# The exercise's other functions are the reference's, read from this kit's raftlab/rules.py:
+# `raftlab check` withholds them from the raftlab it grades in, and only the bug is measured.
+_kit: dict = {"__name__": "raftlab.kit_rules", "__package__": "raftlab"}
+exec(compile((Path(__file__).parents[2] / "rules.py").read_text(), "raftlab/rules.py", "exec"), _kit)
+reset_election_timer = _kit["reset_election_timer"]
+start_election = _kit["start_election"]
 
 EXERCISE = 1
 

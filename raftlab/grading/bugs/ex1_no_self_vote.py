@@ -3,8 +3,16 @@
 It needs a majority from the others alone, so a 3-server cluster with one server
 down can never elect a leader (and voted_for stays free for another candidate).
 """
+from pathlib import Path
+
 from raftlab import RequestVote
-from raftlab.rules import handle_request_vote_reply, reset_election_timer  # noqa: F401 - correct
+
+# The exercise's other functions are the reference's, read from this kit's raftlab/rules.py:
+# `raftlab check` withholds them from the raftlab it grades in, and only the bug is measured.
+_kit: dict = {"__name__": "raftlab.kit_rules", "__package__": "raftlab"}
+exec(compile((Path(__file__).parents[2] / "rules.py").read_text(), "raftlab/rules.py", "exec"), _kit)
+handle_request_vote_reply = _kit["handle_request_vote_reply"]
+reset_election_timer = _kit["reset_election_timer"]
 
 EXERCISE = 1
 

@@ -3,7 +3,13 @@
 A server that voted in an old term believes it has voted in the new one too, and
 refuses everyone else: elections stall.
 """
-from raftlab.rules import handle_request_vote  # noqa: F401 - correct
+from pathlib import Path
+
+# The exercise's other functions are the reference's, read from this kit's raftlab/rules.py:
+# `raftlab check` withholds them from the raftlab it grades in, and only the bug is measured.
+_kit: dict = {"__name__": "raftlab.kit_rules", "__package__": "raftlab"}
+exec(compile((Path(__file__).parents[2] / "rules.py").read_text(), "raftlab/rules.py", "exec"), _kit)
+handle_request_vote = _kit["handle_request_vote"]
 
 EXERCISE = 2
 

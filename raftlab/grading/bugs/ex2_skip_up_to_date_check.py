@@ -3,8 +3,15 @@
 A server that missed committed entries can be elected and overwrite them
 (Leader Completeness, section 5.4.1).
 """
+from pathlib import Path
+
 from raftlab import RequestVoteReply
-from raftlab.rules import update_term  # noqa: F401 - correct
+
+# The exercise's other functions are the reference's, read from this kit's raftlab/rules.py:
+# `raftlab check` withholds them from the raftlab it grades in, and only the bug is measured.
+_kit: dict = {"__name__": "raftlab.kit_rules", "__package__": "raftlab"}
+exec(compile((Path(__file__).parents[2] / "rules.py").read_text(), "raftlab/rules.py", "exec"), _kit)
+update_term = _kit["update_term"]
 
 EXERCISE = 2
 

@@ -6,7 +6,7 @@ in the course rules.  These run larger clusters than the public tests.
 """
 import pytest
 
-from raftlab.grading.harness import fault_campaign
+from raftlab.grading.check.harness import fault_campaign
 
 
 @pytest.mark.exercise(3)

@@ -38,16 +38,28 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
-from .grade_report import csv_text, feedback_markdown, safe_filename, write_atomic
-from .grade_runner import Calibration, CalibrationError, GraderSetup, calibrate, grade_submission
-from .grade_stage import discover, scan, stage
-from .sandbox import (DEFAULT_UID_BASE, Identity, Limits, Sandbox, SandboxSetupError, claim_free_uids,
-                      claim_uids, kill_user, prepare_box_python, running_as_root)
+from ..check.exam import PACKAGE
+from ..sandbox.box import (
+    DEFAULT_UID_BASE,
+    Identity,
+    Limits,
+    Sandbox,
+    SandboxSetupError,
+    box_can_read,
+    claim_free_uids,
+    claim_uids,
+    kill_user,
+    prepare_box_python,
+    running_as_root,
+)
+from .report import csv_text, feedback_markdown, safe_filename, write_atomic
+from .runner import Calibration, CalibrationError, GraderSetup, calibrate, grade_submission
+from .stage import discover, scan, stage
 
 __all__ = ["register", "grade_class", "GradeOptions", "main"]
 
 #: Bump when a change to the grader should re-grade cached submissions.
-GRADER_VERSION = "1"
+GRADER_VERSION = "2"
 
 
 @dataclass
@@ -104,7 +116,7 @@ def grader_digest(opts: GradeOptions, notebooks: list) -> str:
         _digest_tree(h, nb)
     if opts.sanitize is not None:
         _digest_tree(h, opts.sanitize)
-    _digest_tree(h, Path(__file__).resolve().parents[1])            # the raftlab package
+    _digest_tree(h, PACKAGE)                                         # the raftlab package
     h.update(json.dumps([opts.test_timeout, opts.import_timeout, opts.max_timeouts, opts.run_timeout,
                          opts.submission_timeout, opts.memory_mb, opts.nproc, opts.fsize_mb,
                          opts.check_entry]).encode())
@@ -232,6 +244,7 @@ class ClassGrader:
             self.log(f"raftlab grade: warning: other users can read {opts.submissions}, so the boxes' users "
                      f"can read every submission: `chmod o-rx {opts.submissions}`")
         self.python = prepare_box_python(self.work, self.identities[0])
+        self._warn_if_reference_readable()
         self.digest = grader_digest(opts, self.notebooks)
         self.setup_ = GraderSetup(
             tests=Path(opts.tests).resolve(), notebooks=[nb.resolve() for nb in self.notebooks],
@@ -240,6 +253,18 @@ class ClassGrader:
             import_timeout=opts.import_timeout, max_timeouts=opts.max_timeouts,
             submission_timeout=opts.submission_timeout,
             limits=opts.limits(), python=self.python.executable, mpl_cache=_mpl_cache())
+
+    def _warn_if_reference_readable(self) -> None:
+        """The boxes import exam copies of raftlab, never this one: if their users can still read
+        this raftlab's reference rules, a submission could copy them from disk while it is graded."""
+        identity = self.identities[0]
+        rules = PACKAGE / "rules.py"
+        if identity is not None and box_can_read(self.python, identity, rules):
+            kit = PACKAGE.parent
+            self.log(f"raftlab grade: warning: the boxes' users can read the reference rules ({rules}), so a "
+                     f"submission could copy them from disk while it is graded; the boxes do not need them "
+                     f"(they import exam copies): `chmod -R o-rwx {PACKAGE} {kit / 'tests'}` "
+                     f"(see docs/grading-threat-model.md)")
 
     def _boxes(self, root: Path, slot: int) -> tuple:
         """The two boxes of job ``slot`` for the submission folder ``root``."""
@@ -301,7 +326,7 @@ class ClassGrader:
                 raise _Stop()
             boxes = self._boxes(root, slot)
             found = scan(staged)
-            result = grade_submission(self.setup_, root, *boxes, staged, found)
+            result = grade_submission(self.setup_, root, boxes[0], boxes[1], staged, found)
             result["notes"] = staged.notes + [n for n in found.notes if n not in staged.notes] + result["notes"]
             result.update(student=student, source=staged.source, status=_status(result))
         except _Stop:
@@ -325,7 +350,6 @@ class ClassGrader:
     # --- the class ---------------------------------------------------------------------------
     def run(self) -> int:
         opts = self.opts
-        self.work = None
         try:
             self.setup()
             self.calibration = self.calibrate()
@@ -336,33 +360,16 @@ class ClassGrader:
         finally:
             for box in list(self.boxes):
                 box.kill()
-            if self.work is not None and not opts.keep_work:
-                shutil.rmtree(self.work, ignore_errors=True)
+            work = getattr(self, "work", None)          # None if the setup failed before making it
+            if work is not None and not opts.keep_work:
+                shutil.rmtree(work, ignore_errors=True)
             self._release_lock()
 
     def _grade_all(self) -> int:
         opts = self.opts
         submissions = discover(opts.submissions)
         self.students = [s for s, _ in submissions]
-        self.keys: dict = {}
-        todo = []
-        for i, (student, source) in enumerate(submissions):
-            staged = stage(student, source, self.work / f"sub{i:04d}" / "student")
-            key = hashlib.sha256(f"{self.digest}\n{staged.digest}".encode()).hexdigest()
-            self.keys[student] = key
-            cached = None if opts.force else self._cached(student, key)
-            if cached is not None:
-                self.results[student] = cached
-                self.counts["cached"] += 1
-                shutil.rmtree(self.work / f"sub{i:04d}", ignore_errors=True)
-            elif staged.problems:
-                result = _ungradable(student, staged.source, staged.problems, staged.notes, self.calibration)
-                result.update(key=key, digest=staged.digest)
-                self._save(result)
-                self.results[student] = result
-                self.counts["graded"] += 1
-            else:
-                todo.append((student, source, staged, key))
+        todo = self._take_in(submissions)
         self._write_csv()
         bar = _progress(len(submissions), len(submissions) - len(todo), opts.progress)
         slots: queue.Queue = queue.Queue()
@@ -374,25 +381,7 @@ class ClassGrader:
         interrupted = False
         previous = _on_sigterm()
         try:
-            while pending:
-                done, _ = futures.wait(pending, timeout=0.5, return_when=futures.FIRST_COMPLETED)
-                for fut in done:
-                    student, key = pending.pop(fut)
-                    try:
-                        result = fut.result()
-                    except _Stop:
-                        continue
-                    result.update(key=key)
-                    if "error" not in result:
-                        self._save(result)
-                    else:
-                        write_atomic(Path(opts.feedback) / f"{safe_filename(student)}.md",
-                                     feedback_markdown(result))
-                    self.results[student] = result
-                    self.counts["graded"] += 1
-                    self._write_csv()
-                    bar.update(1)
-                    bar.set_postfix_str(f"{student}: {result['status']}", refresh=False)
+            self._collect_results(pending, bar)
         except KeyboardInterrupt:
             interrupted = True
             self.stop.set()
@@ -415,6 +404,51 @@ class ClassGrader:
             return 130
         self.log(f"raftlab grade: {summary}; wrote {opts.out} and {opts.feedback}/")
         return 0
+
+    def _take_in(self, submissions: list) -> list:
+        """Stage every submission; note the cached and the ungradable ones; return the rest to
+        grade, as (student, source, staged, key)."""
+        self.keys: dict = {}
+        todo = []
+        for i, (student, source) in enumerate(submissions):
+            staged = stage(student, source, self.work / f"sub{i:04d}" / "student")
+            key = hashlib.sha256(f"{self.digest}\n{staged.digest}".encode()).hexdigest()
+            self.keys[student] = key
+            cached = None if self.opts.force else self._cached(student, key)
+            if cached is not None:
+                self.results[student] = cached
+                self.counts["cached"] += 1
+                shutil.rmtree(self.work / f"sub{i:04d}", ignore_errors=True)
+            elif staged.problems:
+                result = _ungradable(student, staged.source, staged.problems, staged.notes, self.calibration)
+                result.update(key=key, digest=staged.digest)
+                self._save(result)
+                self.results[student] = result
+                self.counts["graded"] += 1
+            else:
+                todo.append((student, source, staged, key))
+        return todo
+
+    def _collect_results(self, pending: dict, bar) -> None:
+        """Save each grade as soon as its submission is done (the CSV too), until none is left."""
+        while pending:
+            done, _ = futures.wait(pending, timeout=0.5, return_when=futures.FIRST_COMPLETED)
+            for fut in done:
+                student, key = pending.pop(fut)
+                try:
+                    result = fut.result()
+                except _Stop:
+                    continue
+                result.update(key=key)
+                if "error" not in result:
+                    self._save(result)
+                else:
+                    write_atomic(Path(self.opts.feedback) / f"{safe_filename(student)}.md", feedback_markdown(result))
+                self.results[student] = result
+                self.counts["graded"] += 1
+                self._write_csv()
+                bar.update(1)
+                bar.set_postfix_str(f"{student}: {result['status']}", refresh=False)
 
     def _summary(self) -> str:
         collected = self._collect()
@@ -593,7 +627,7 @@ def handler(args) -> int:
 
 
 def main(argv=None) -> int:
-    """``python -m raftlab.grading.grade ...`` (the same as ``raftlab grade ...``)."""
+    """``python -m raftlab.grading.grade.classroom ...`` (the same as ``raftlab grade ...``)."""
     parser = argparse.ArgumentParser(prog="raftlab")
     register(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args(["grade", *(sys.argv[1:] if argv is None else argv)])

@@ -1,8 +1,9 @@
 """Checkpoint notebooks: ``exercises/checkpoints/ex1_election.ipynb`` ... ``ex6_clients.ipynb``.
 
 Each notebook runs a few scenarios with one exercise's functions from the code
-being checked (the environment variable ``RAFTLAB_IMPL``: ``exercises`` by
-default, ``reference``, or a path) and prints short, deterministic summaries.
+being checked (``RAFTLAB_IMPL``: your ``exercises/`` by default, ``reference``,
+or a path; see :func:`raftlab.impl.impl_from_env`) and prints short,
+deterministic summaries.
 Its check cells start with ``# NBVAL_CHECK_OUTPUT`` and hold the reference's
 output, so nbval grades them::
 
@@ -16,7 +17,7 @@ call order.  A check cell never raises: :func:`shows_errors` prints the problem
 so the cells after it still run.
 
 The notebooks are generated from :data:`CHECKPOINTS` below, with the reference's
-outputs stored: after editing a scenario, run ``python -m raftlab.grading.checkpoint``.
+outputs stored: after editing a scenario, run ``python -m raftlab.grading.check.checkpoint``.
 """
 from __future__ import annotations
 
@@ -24,32 +25,25 @@ import os
 import sys
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Iterator, Optional
+from typing import Iterator, Optional
 
-from ..errors import ImplementationError, NodeError, RaftlabError, SafetyViolation
-from ..messages import format_command
-from ..sim import Simulation
-from . import EXERCISES
-from .harness import exercise_functions, resolve_impl
+from ...errors import NodeError, RaftlabError, SafetyViolation
+from ...impl import IMPL_ENV, Rules, impl_from_env
+from ...messages import format_command
+from ...sim import Simulation
+from .. import EXERCISES
+from .harness import forget_modules, rules_for
 
-__all__ = ["IMPL_ENV", "my_rules", "shows_errors", "report", "CHECKPOINTS", "build_notebooks"]
-
-#: Which implementation the checkpoint notebooks run (default ``exercises``).
-IMPL_ENV = "RAFTLAB_IMPL"
+__all__ = ["my_rules", "shows_errors", "report", "CHECKPOINTS", "build_notebooks"]
 
 
-def my_rules(number: int) -> dict[str, Callable]:
-    """The functions of exercise ``number`` from ``$RAFTLAB_IMPL`` (default: your
-    ``exercises/`` folder), for ``Simulation(..., impl=my_rules(3))``.  Never raises:
-    if the code cannot be loaded, each function raises that error when called."""
-    spec = os.environ.get(IMPL_ENV) or "exercises"
-    try:
-        impl = resolve_impl(spec)
-    except ImplementationError as exc:
-        def broken(*_args, _exc=exc, **_kwargs):
-            raise ImplementationError(str(_exc))
-        return {name: broken for name in EXERCISES[number].rules}
-    return exercise_functions(number, impl)
+def my_rules(number: int) -> Rules:
+    """The rules for ``Simulation(..., impl=my_rules(3))``: exercise ``number``'s functions
+    from ``$RAFTLAB_IMPL`` (default: your ``exercises/`` folder), every other rule the
+    reference; a function the code does not define counts as unwritten.  Never raises: if
+    the code cannot be loaded, each of the exercise's functions raises that error."""
+    forget_modules()                  # read the files afresh: you may have edited them
+    return rules_for(number, impl_from_env())
 
 
 @contextmanager
@@ -107,7 +101,7 @@ def report(sim: Simulation, logs: bool = False) -> None:
 
 _SETUP = """\
 from raftlab import Config, Simulation
-from raftlab.grading.checkpoint import my_rules, report, shows_errors
+from raftlab.grading.check.checkpoint import my_rules, report, shows_errors
 from raftlab.scenarios import figure8
 
 mine = my_rules({n})      # exercise {n} from your exercises/ (or from $RAFTLAB_IMPL)
@@ -324,7 +318,7 @@ def build_notebooks(folder: Optional[Path] = None) -> list[Path]:
     stored outputs are the reference's."""
     import nbformat
     from nbclient import NotebookClient
-    folder = Path(folder) if folder else Path(__file__).resolve().parents[2] / "exercises" / "checkpoints"
+    folder = Path(folder) if folder else Path(__file__).resolve().parents[3] / "exercises" / "checkpoints"
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     saved = os.environ.get(IMPL_ENV)

@@ -1,12 +1,14 @@
 """What the graded exercise tests use.
 
-* **The implementation under test.**  ``raftlab check`` names it in the
-  environment variable ``RAFTLAB_CHECK_IMPL`` (``reference``, a path, or a
-  module name); plain ``pytest`` leaves it unset, so the tests run against the
-  reference and stay green.  :func:`exercise_functions` returns the functions of
-  one exercise from it.  Unlike ``Simulation(impl=...)``, which falls back to the
-  reference for a function a module does not define, the grader treats a missing
-  function as unwritten: deleting a stub earns nothing.
+* **The rules under test.**  ``raftlab check`` names the code under test with the
+  plugin's ``--raftlab-impl`` (:mod:`raftlab.grading.check.plugin` calls
+  :func:`select`); plain ``pytest`` leaves it unset, so the tests run against the
+  reference and stay green.  :func:`rules_for` gives the rules a node runs while
+  exercise N is graded: exercise N's functions from the code under test, every
+  other rule the reference, and a function the code does not define counts as
+  unwritten (``resolve_rules(spec, exercise=N, missing="unwritten")``).  Under
+  ``raftlab check`` the process is an exam copy of raftlab without exercise N's
+  reference (:mod:`raftlab.grading.check.exam`), so delegating to it earns nothing.
 * **Unit nodes.**  :func:`make_node` builds one :class:`~raftlab.Node` in a given
   state, with the rules under test, so a test can feed it a message and look at
   what it did.  Its election timeouts come from a fixed list, so a test knows
@@ -14,8 +16,8 @@
 * **Clusters.**  :func:`cluster` builds a :class:`~raftlab.Simulation` with the
   rules under test and remembers it, so that when the test fails ``raftlab
   check`` can save the run and ``raftlab.replay_failure`` can open it in the
-  Explorer.  :func:`deliver_all` and :func:`elect` script a story without letting
-  the clock move; :func:`fault_campaign` runs seeded random faults with the
+  Explorer.  :func:`deliver_all` (the scenarios' own) and :func:`elect` script a
+  story without letting the clock move; :func:`fault_campaign` runs seeded random faults with the
   safety checker on, then heals everything and checks the cluster recovers.
 * **Explanations.**  :func:`expect` fails a test with a sentence in Raft terms
   (``n2 granted a vote to n3 in term 4 although n3's log is behind``); that
@@ -23,29 +25,22 @@
 """
 from __future__ import annotations
 
-import importlib.util
-import os
-from pathlib import Path
 from typing import Any, Callable, Iterable, Optional, Sequence
 
-from ..campaign import apply_fault, fault_schedule
-from ..config import Config
-from ..errors import ImplementationError
-from ..impl import REFERENCE, Rules, load_rules, resolve_impl_module
-from ..log import Log
-from ..messages import Entry, Message
-from ..node import Node, NodeConfig, Role
-from ..rules import EXERCISE_RULES
-from ..sim import Simulation
-from . import EXERCISES
+from ...campaign import apply_fault, fault_schedule
+from ...config import Config
+from ...errors import ImplementationError
+from ...impl import REFERENCE, Rules, resolve_rules
+from ...log import Log
+from ...messages import Entry, Message
+from ...node import Node, NodeConfig, Role
+from ...rules import EXERCISE_RULES
+from ...scenarios import deliver_all
+from ...sim import Simulation
 
-__all__ = ["IMPL_ENV", "RaftCheckFailed", "expect", "selected_impl", "resolve_impl", "find_exercises",
-           "exercise_functions", "rules_for", "load_problems", "make_node", "TimeoutDraws", "take_sent",
-           "describe", "terms", "cluster", "track", "tracked", "forget_tracked", "deliver_all", "elect",
-           "fault_campaign", "settled", "committed_text", "forget_modules"]
-
-#: The environment variable ``raftlab check`` sets to the implementation under test.
-IMPL_ENV = "RAFTLAB_CHECK_IMPL"
+__all__ = ["RaftCheckFailed", "expect", "select", "selected_impl", "rules_for", "load_problems", "make_node",
+           "TimeoutDraws", "take_sent", "describe", "terms", "cluster", "track", "tracked", "forget_tracked",
+           "deliver_all", "elect", "fault_campaign", "settled", "committed_text", "forget_modules"]
 
 
 class RaftCheckFailed(AssertionError):
@@ -58,62 +53,27 @@ def expect(condition: Any, explanation: str) -> None:
         raise RaftCheckFailed(explanation)
 
 
-# --- which implementation ------------------------------------------------------------------------
+# --- the rules under test -------------------------------------------------------------------------
 
-def selected_impl() -> str:
-    """The implementation the tests run against: ``$RAFTLAB_CHECK_IMPL``, else the reference."""
-    return os.environ.get(IMPL_ENV) or REFERENCE
-
-
-def find_exercises(start: Optional[Path] = None) -> Optional[Path]:
-    """The student's ``exercises/`` folder: in ``start`` (default: the current
-    directory) or one of its parents, else beside the installed raftlab package."""
-    start = Path.cwd() if start is None else Path(start)
-    for folder in (start, *start.resolve().parents):
-        candidate = folder / "exercises"
-        if (candidate / "__init__.py").is_file():
-            return candidate.resolve()
-    beside = Path(__file__).resolve().parents[2] / "exercises"
-    return beside if (beside / "__init__.py").is_file() else None
-
-
-def resolve_impl(spec: Optional[str], start: Optional[Path] = None) -> str:
-    """``"reference"``, ``"exercises"`` (found by :func:`find_exercises`), a path
-    (made absolute) or an importable module name -> what ``RAFTLAB_CHECK_IMPL``
-    holds.  Raises :class:`~raftlab.ImplementationError` when there is no such thing."""
-    if spec in (None, "", REFERENCE):
-        return REFERENCE
-    if spec == "exercises":
-        found = find_exercises(start)
-        if found is None:
-            raise ImplementationError("there is no exercises/ folder here or in a parent folder; "
-                                      "run from the raftlab folder or pass --impl PATH")
-        return str(found)
-    path = Path(spec).expanduser()
-    if not path.is_absolute() and start is not None:
-        path = Path(start) / path
-    if path.exists():
-        if path.is_dir() and not (path / "__init__.py").is_file():
-            raise ImplementationError(f"{spec} is a folder without __init__.py: point --impl at a module "
-                                      f"(.py file) or at a package such as exercises/")
-        return str(path.resolve())
-    if spec.endswith(".py") or os.sep in spec:
-        raise ImplementationError(f"no implementation at {spec!r}: the file does not exist")
-    try:
-        found_spec = importlib.util.find_spec(spec)
-    except (ImportError, ValueError):
-        found_spec = None
-    if found_spec is None:
-        raise ImplementationError(f"no implementation {spec!r}: not a file, a folder or an importable module")
-    return spec
-
-
-_modules: dict[str, Any] = {}
+_under_test = REFERENCE
+_loaded: dict[tuple[str, int], Rules] = {}
 _problems: list[str] = []
 
 
+def select(spec: Optional[str]) -> None:
+    """Name the code under test for this process (``raftlab check``'s plugin does)."""
+    global _under_test
+    _under_test = spec or REFERENCE
+    forget_modules()
+
+
+def selected_impl() -> str:
+    """The code the tests run against: what :func:`select` named, else the reference."""
+    return _under_test
+
+
 def load_problems() -> list[str]:
-    """Problems met while loading implementations in this process (for the score's error list)."""
+    """Problems met while loading the code under test in this process (for the score's error list)."""
     return list(_problems)
 
 
@@ -122,78 +82,32 @@ def _problem(text: str) -> None:
         _problems.append(text)
 
 
-def _import(impl: str) -> Any:
-    if impl not in _modules:
-        try:
-            _modules[impl] = resolve_impl_module(impl)
-        except ImplementationError as exc:
-            _modules[impl] = exc
-        except KeyboardInterrupt:
-            raise
-        except BaseException as exc:        # SystemExit and friends from a student's module
-            _modules[impl] = ImplementationError(f"could not load {impl}: {type(exc).__name__}: {exc}")
-    return _modules[impl]
-
-
-def _module_for(impl: str, number: int) -> Any:
-    """The module holding exercise ``number``: the whole implementation, or, if that
-    does not import (a syntax error in another exercise), the exercise's own file."""
-    module = _import(impl)
-    if not isinstance(module, ImplementationError):
-        return module
-    single = Path(impl) / f"{EXERCISES[number].module}.py"
-    if Path(impl).is_dir() and single.is_file():
-        alone = _import(str(single))
-        if not isinstance(alone, ImplementationError):
-            _problem(f"{module}; exercise {number} was loaded from {single.name} alone")
-            return alone
-    _problem(str(module))
-    return module
-
-
-def _unwritten(number: int, name: str, why: str) -> Callable:
-    def rule(*_args: Any, **_kwargs: Any) -> None:
-        raise NotImplementedError(f"Exercise {number}: {name} {why}")
-    rule.__name__ = name
-    return rule
-
-
 def _broken(error: ImplementationError, name: str) -> Callable:
     def rule(*_args: Any, **_kwargs: Any) -> None:
         raise ImplementationError(str(error))
-    rule.__name__ = name
+    rule.__name__ = rule.__qualname__ = name
     return rule
 
 
-def exercise_functions(number: int, impl: Optional[str] = None) -> dict[str, Callable]:
-    """The functions of exercise ``number`` from ``impl`` (default: the selected
-    implementation), by rule name: ``{}`` for the reference.  A function the
-    module does not define raises ``NotImplementedError`` when called; if the
-    module cannot be loaded, every function raises the loading error."""
+def rules_for(number: int, impl: Optional[str] = None) -> Rules:
+    """The rules a node runs when exercise ``number`` is graded: that exercise's functions from
+    ``impl`` (default: the code under test), every other rule the reference.  A function the
+    code does not define raises ``NotImplementedError``; if the code cannot be loaded, each of
+    the exercise's functions raises that error.  Loaded once per process (:func:`forget_modules`)."""
     if number not in EXERCISE_RULES:
         raise ValueError(f"there is no exercise {number!r}; exercises are {sorted(EXERCISE_RULES)}")
-    impl = selected_impl() if impl is None else impl
-    if impl == REFERENCE:
-        return {}
-    module = _module_for(impl, number)
-    functions = {}
-    for name in EXERCISE_RULES[number]:
-        if isinstance(module, ImplementationError):
-            functions[name] = _broken(module, name)
-            continue
-        fn = getattr(module, name, None)
-        if callable(fn):
-            functions[name] = fn
-        else:
-            where = EXERCISES[number].path
-            functions[name] = _unwritten(number, name, f"is missing from {impl} - see {where}")
-    return functions
-
-
-def rules_for(number: int, impl: Optional[str] = None) -> Rules:
-    """The whole rule namespace a node runs when exercise ``number`` is graded:
-    the reference, with that exercise's functions from the implementation."""
-    return load_rules(exercise_functions(number, impl))
+    spec = _under_test if impl is None else impl
+    if (spec, number) not in _loaded:
+        try:
+            rules = resolve_rules(spec, exercise=number, missing="unwritten")
+        except ImplementationError as error:
+            _problem(str(error))
+            broken = {name: _broken(error, name) for name in EXERCISE_RULES[number]}
+            rules = resolve_rules(broken, exercise=number)
+        for text in rules.problems:
+            _problem(text)
+        _loaded[spec, number] = rules
+    return _loaded[spec, number]
 
 
 # --- unit nodes -----------------------------------------------------------------------------------
@@ -238,12 +152,11 @@ def make_node(rules: Any, node_id: str = "n1", *, nodes: int = 5, term: int = 0,
     timeouts = TimeoutDraws(draws)
     node = Node(node_id, names, NodeConfig(election_timeout=election_timeout, heartbeat=heartbeat),
                 rules, timeouts)
-    node.draws = timeouts
+    node.draws = timeouts  # type: ignore[attr-defined]  # a unit node's own: what it draws
     node.now = now
     node.current_term = term
     node.voted_for = voted_for
     node.log = Log([Entry(t, ("put", "x", str(i))) for i, t in enumerate(log, 1)])
-    node.log.dirty_from = None
     node.commit_index = node.last_applied = commit_index
     node.election_deadline = now + 100
     node.leader_id = leader_id
@@ -272,7 +185,7 @@ def take_sent(node: Node, kind: Optional[type] = None) -> list[Message]:
 
 def terms(node: Node) -> list[int]:
     """The terms of the entries in ``node``'s log, from index 1."""
-    return [node.log.term_at(i) for i in range(node.log.snapshot_index + 1, node.log.last_index + 1)]
+    return [node.log.term(i) for i in range(node.log.snapshot_index + 1, node.log.last_index + 1)]
 
 
 def _log_text(node: Node) -> str:
@@ -309,22 +222,9 @@ def forget_tracked() -> None:
 
 
 def cluster(impl: Any, **config: Any) -> Simulation:
-    """A tracked simulation running ``impl`` (a dict of rule functions, as from
-    :func:`exercise_functions`), configured by ``config`` (fields of :class:`~raftlab.Config`)."""
+    """A tracked simulation running ``impl`` (the rules under test, as from :func:`rules_for`),
+    configured by ``config`` (fields of :class:`~raftlab.Config`)."""
     return track(Simulation(Config(**config), impl=impl))
-
-
-def deliver_all(sim: Simulation, *kinds: str) -> int:
-    """Deliver every message in flight now (only those of ``kinds``, e.g.
-    ``"RequestVote"``, if given), and the messages that causes, until none is left.
-    The clock does not move, so no timer fires in the middle of a scripted story."""
-    count = 0
-    while True:
-        ready = [env for env in sim.in_flight() if not kinds or env.kind in kinds]
-        if not ready:
-            return count
-        sim.deliver(ready[0].id)
-        count += 1
 
 
 def elect(sim: Simulation, name: str) -> None:
@@ -385,6 +285,7 @@ def fault_campaign(impl: Any, seeds: Iterable[int], *, nodes: int = 5, duration:
         expect(ok, f"fault campaign seed {seed}: {settle} ms after the network healed and every node "
                    f"restarted (t={duration}), the cluster has not recovered: {_unsettled_text(sim)}")
         leader = sim.leader()
+        assert leader is not None          # settled() found one
         done = {(e.client_id, e.seq) for e in sim.committed(leader.id)}
         lost = [op for op in sim.operations if (op.client, op.seq) not in done]
         expect(not lost, f"fault campaign seed {seed}: the client was told {lost[0]} succeeded, but the "
@@ -394,6 +295,6 @@ def fault_campaign(impl: Any, seeds: Iterable[int], *, nodes: int = 5, duration:
 
 
 def forget_modules() -> None:
-    """Forget loaded implementations, so the next use reads the files again."""
-    _modules.clear()
+    """Forget the loaded code, so the next use reads the files again."""
+    _loaded.clear()
     _problems.clear()

@@ -1,6 +1,6 @@
 """pytest plugin: tell the grader how each checkpoint-notebook cell did, on a private pipe.
 
-Loaded with ``-p raftlab.grading.sandbox_nbplugin`` into the pytest process that runs
+Loaded with ``-p raftlab.grading.sandbox.nbplugin`` into the pytest process that runs
 nbval.  No student code runs in that process: the notebook's cells (and so the
 student's rules) run in the kernel, a child process.  This plugin
 
@@ -22,11 +22,11 @@ import sys
 
 import pytest
 
-from .sandbox import _set_dumpable
+from ..check.exam import set_dumpable
 
 # nbformat's validator imports jsonschema, which builds an IRI grammar at import: 1-4 s of
 # every run, for a format check no notebook needs.  (This plugin is loaded before nbval.)
-sys.modules.setdefault("rfc3987_syntax", None)
+sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
 
 __all__ = ["cell_points"]
 
@@ -94,7 +94,7 @@ def _printed(outputs, limit: int = 1500) -> str:
 
 def pytest_configure(config) -> None:
     global _fd
-    _set_dumpable(False)
+    set_dumpable(False)
     number = os.environ.pop("RAFTLAB_GRADER_FD", None)
     if number is not None:
         _fd = int(number)
@@ -127,7 +127,7 @@ def pytest_collection_finish(session) -> None:
 def pytest_runtest_setup(item) -> None:
     """After ``RAFTLAB_GRADER_MAX_TIMEOUTS`` cells of a notebook ran out of time (an endless
     loop in the student's code), its remaining cells are not run: each would only wait for
-    its own time limit.  (The same rule as raftlab.grading.sandbox_budget for the tests.)"""
+    its own time limit.  (The same rule as raftlab.grading.sandbox.budget for the tests.)"""
     try:
         limit = int(os.environ.get("RAFTLAB_GRADER_MAX_TIMEOUTS", "0"))
     except ValueError:

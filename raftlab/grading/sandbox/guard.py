@@ -2,7 +2,7 @@
 
 A student's rules run in the same Python process as the exercise tests (the engine
 calls them directly), so a module that replaces, say, ``raftlab.invariants``'s checks,
-``raftlab.impl.load_rules`` or pytest's report machinery could make broken code look
+``raftlab.impl.resolve_rules`` or pytest's report machinery could make broken code look
 right.  Before any student code loads, :func:`take_snapshot` records the identity of
 every function and class (and of each method and code object) in the protected
 modules; :func:`findings` compares the present with it.  The grader trusts a run only
@@ -12,10 +12,10 @@ This catches a submission that patches what it should not, by accident or on pur
 It does not stop code written against the grader itself: code in the same process can
 also patch this module (see docs/grading-threat-model.md).
 
-Used three ways: :mod:`raftlab.grading.sandbox_run` snapshots before it starts
+Used three ways: :mod:`raftlab.grading.sandbox.run` snapshots before it starts
 ``raftlab check``; as a pytest plugin (``PYTEST_PLUGINS``, inherited by the pytest
 process ``raftlab check`` starts, where the student's code runs) it checks after every
-test; :mod:`raftlab.grading.sandbox_kernel` checks after every notebook cell.  Each
+test; :mod:`raftlab.grading.sandbox.kernel` checks after every notebook cell.  Each
 process appends its verdict, one JSON line, to the file named by ``RAFTLAB_GRADER_VERDICT``.
 """
 from __future__ import annotations
@@ -26,13 +26,13 @@ import json
 import os
 import sys
 import types
-from typing import Iterable, Optional
-
-import pluggy
 
 # The guard's own references to the builtins it uses, bound when it is imported: a submission
 # that replaces a builtin must neither blind nor crash the code that looks for that.
 from builtins import dict, getattr, id, isinstance, len, list, str, tuple, type, vars  # noqa: A004
+from typing import Iterable, Optional
+
+import pluggy
 
 __all__ = ["ENGINE_MODULES", "KERNEL_MODULES", "TEST_FRAMEWORK_MODULES", "take_snapshot", "findings", "write_verdict"]
 
@@ -41,12 +41,12 @@ __all__ = ["ENGINE_MODULES", "KERNEL_MODULES", "TEST_FRAMEWORK_MODULES", "take_s
 ENGINE_MODULES = ("raftlab", "raftlab.rules", "raftlab.impl", "raftlab.node", "raftlab.log",
                   "raftlab.messages", "raftlab.network", "raftlab.sim", "raftlab.invariants",
                   "raftlab.statemachine", "raftlab.config", "raftlab.errors", "raftlab.scenarios",
-                  "raftlab.grading", "raftlab.grading.harness", "raftlab.grading.plugin",
-                  "raftlab.grading.checkpoint", "raftlab.grading.sandbox_impl",
-                  "raftlab.grading.sandbox_guard")
+                  "raftlab.grading", "raftlab.grading.check.harness", "raftlab.grading.check.plugin",
+                  "raftlab.grading.check.checkpoint", "raftlab.grading.check.exam",
+                  "raftlab.grading.sandbox.files", "raftlab.grading.sandbox.guard")
 
 #: What the guard watches in a notebook kernel (the pytest plugin has no business there).
-KERNEL_MODULES = tuple(m for m in ENGINE_MODULES if m != "raftlab.grading.plugin")
+KERNEL_MODULES = tuple(m for m in ENGINE_MODULES if m != "raftlab.grading.check.plugin")
 
 #: The environment variable naming the file each guarded process appends its verdict to.
 VERDICT_ENV = "RAFTLAB_GRADER_VERDICT"
@@ -57,8 +57,8 @@ TEST_FRAMEWORK_MODULES = ("pytest", "_pytest.runner", "_pytest.reports", "_pytes
                           "_pytest.skipping", "_pytest.terminal", "_pytest.junitxml",
                           "_pytest.config", "_pytest.unittest", "pluggy", "pluggy._callers",
                           "pluggy._hooks", "pluggy._manager", "pytest_timeout", "json",
-                          "json.encoder", "json.decoder", "raftlab.cli", "raftlab.grading.check",
-                          "raftlab.grading.plugin", "raftlab.grading.sandbox_run")
+                          "json.encoder", "json.decoder", "raftlab.cli", "raftlab.grading.check.score",
+                          "raftlab.grading.check.plugin", "raftlab.grading.sandbox.run")
 
 #: name -> snapshot: "engine" (taken before any student code), "framework" (taken when the
 #: test session starts, after pytest's plugins have set themselves up -- some of them patch
@@ -177,13 +177,13 @@ def write_verdict(where: str, path: Optional[str] = None, **facts) -> None:
         os.close(fd)
 
 
-# --- as a pytest plugin (PYTEST_PLUGINS=raftlab.grading.sandbox_guard) -------------------
+# --- as a pytest plugin (PYTEST_PLUGINS=raftlab.grading.sandbox.guard) -------------------
 # pytest's own hook marker, without importing pytest (the notebook kernel imports this module).
 _hookimpl = pluggy.HookimplMarker("pytest")
 
 
 def pytest_configure(config) -> None:
-    take_snapshot()        # no-op when sandbox_run already took it, before any student code
+    take_snapshot()        # no-op when sandbox.run already took it, before any student code
 
 
 @_hookimpl(trylast=True)

@@ -1,7 +1,10 @@
 """Import a submission's files one by one, inside a box, and say how each went.
 
-    python -I -m raftlab.grading.sandbox_probe FOLDER OUT.jsonl --timeout S [--skip a.py,b.py]
-                                               [--stop-package-on-error 1]
+    python -I -c BOOT raftlab.grading.sandbox.probe FOLDER OUT.jsonl --timeout S [--skip a.py,b.py]
+                                                    [--stop-package-on-error 1]
+
+(started with :func:`~raftlab.grading.sandbox.box.module_argv`, in an exam copy of raftlab
+without any exercise's reference: importing a file runs its code.)
 
 One JSON line per event goes to ``OUT.jsonl`` as it happens: ``start`` before a file is
 imported, then ``ok`` (with the rule names it defines) or ``error``; then the same for
@@ -59,13 +62,12 @@ def _summary(exc: BaseException, folder: str) -> str:
 def main(argv=None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     folder, out_path = args[0], args[1]
-    opts = dict(zip(args[2::2], args[3::2]))
+    opts = dict(zip(args[2::2], args[3::2], strict=False))
     timeout = float(opts.get("--timeout", "10"))
     skip = set(filter(None, opts.get("--skip", "").split(",")))
     stop_package = opts.get("--stop-package-on-error") == "1"     # the package imports every file
-    from .. import rules as reference
-    from ..impl import resolve_impl_module
-    from .sandbox_impl import import_file
+    from ... import rules as reference
+    from ...impl import import_file, import_spec
 
     fd = os.open(out_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
 
@@ -84,7 +86,7 @@ def main(argv=None) -> int:
         emit(file=name, event="start")
         signal.setitimer(signal.ITIMER_REAL, timeout)
         try:
-            module = resolve_impl_module(folder) if name == "__init__.py" else import_file(folder, name)
+            module = import_spec(folder) if name == "__init__.py" else import_file(folder, name)
             signal.setitimer(signal.ITIMER_REAL, 0)
             defined = sorted(n for n in reference.ALL_RULES if callable(getattr(module, n, None)))
             emit(file=name, event="ok", rules=defined)

@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Callable, Iterator, Optional
 
-from .. import rules as reference
+from ... import rules as reference
+from ...impl import defined_rules
 
 __all__ = ["Staged", "Scan", "discover", "stage", "scan", "MAX_FILE_BYTES", "MAX_TOTAL_BYTES"]
 
@@ -180,78 +181,89 @@ def stage(name: str, source: Path, dest: Path) -> Staged:
     """Copy what grading needs from ``source`` (a folder or a ``.zip``) into ``dest``."""
     source = Path(source)
     staged = Staged(name=name, source=source.name)
-    notes = staged.notes
     archive = None
     try:
         if source.is_symlink():
             staged.problems.append(f"{source.name} is a symbolic link: submissions must be real folders or zips")
             return _finish(staged)
         if source.is_dir():
-            entries = list(_walk_folder(source, notes))
+            entries = list(_walk_folder(source, staged.notes))
         else:
             try:
                 archive = zipfile.ZipFile(source)
-                entries = list(_walk_zip(archive, notes))
+                entries = list(_walk_zip(archive, staged.notes))
             except (zipfile.BadZipFile, OSError, ValueError) as exc:
                 staged.problems.append(f"the archive {source.name} cannot be read ({exc})")
                 return _finish(staged)
         root = _exercises_root([rel for rel, _, _ in entries])
         for rel, _, _ in entries:
             if rel.name in CONFIG_NAMES:
-                notes.append(f"ignored {rel.as_posix()}: a submission cannot configure how the grader "
-                             f"runs Python or pytest")
+                staged.notes.append(f"ignored {rel.as_posix()}: a submission cannot configure how the grader "
+                                    f"runs Python or pytest")
         if root is None:
             staged.problems.append("no exercise files (.py) were found in the submission")
             return _finish(staged)
-        ignored_tests = []
-        total = 0
-        folder = Path(dest)
-        folder.mkdir(parents=True, exist_ok=True)
-        for rel, size, read in entries:
-            if rel.suffix not in (".py", ".ipynb") or rel.name in CONFIG_NAMES:
-                continue
-            try:
-                inner = rel.relative_to(root)
-            except ValueError:
-                if rel.suffix == ".py" and _is_test_copy(rel):
-                    ignored_tests.append(rel.as_posix())
-                continue
-            if rel.suffix == ".py" and _is_test_copy(inner):
-                ignored_tests.append(rel.as_posix())
-                continue
-            cap = MAX_FILE_BYTES if rel.suffix == ".py" else MAX_NOTEBOOK_BYTES
-            if size > cap:
-                notes.append(f"ignored {rel.as_posix()}: larger than {cap >> 20} MB")
-                continue
-            try:
-                data = read(cap)
-            except (OSError, zipfile.BadZipFile, RuntimeError, EOFError, ValueError) as exc:
-                notes.append(f"ignored {rel.as_posix()}: it cannot be read ({exc})")
-                continue
-            if len(data) > cap:
-                notes.append(f"ignored {rel.as_posix()}: larger than {cap >> 20} MB")
-                continue
-            total += len(data)
-            if total > MAX_TOTAL_BYTES:
-                notes.append(f"stopped taking files after {MAX_TOTAL_BYTES >> 20} MB")
-                break
-            if rel.suffix == ".ipynb":
-                _check_notebook(rel, data, notes)
-            target = folder / inner
-            target.parent.mkdir(parents=True, exist_ok=True)
-            with open(target, "wb") as f:
-                f.write(data)
-            staged.files.append(inner.as_posix())
-        if ignored_tests:
-            shown = ", ".join(ignored_tests[:5]) + (" ..." if len(ignored_tests) > 5 else "")
-            notes.append(f"ignored the submission's own tests ({shown}): the grader runs its own copy")
-        staged.folder = folder
+        _take(entries, root, Path(dest), staged)
         if not any(f.endswith(".py") for f in staged.files):
             staged.problems.append("no exercise files (.py) could be taken from the submission")
     finally:
         if archive is not None:
             archive.close()
     return _finish(staged)
+
+
+def _read_capped(rel: PurePosixPath, size: int, read, notes: list) -> Optional[bytes]:
+    """The bytes of one entry, or None (with a note) if it is too large or cannot be read."""
+    cap = MAX_FILE_BYTES if rel.suffix == ".py" else MAX_NOTEBOOK_BYTES
+    if size > cap:
+        notes.append(f"ignored {rel.as_posix()}: larger than {cap >> 20} MB")
+        return None
+    try:
+        data = read(cap)
+    except (OSError, zipfile.BadZipFile, RuntimeError, EOFError, ValueError) as exc:
+        notes.append(f"ignored {rel.as_posix()}: it cannot be read ({exc})")
+        return None
+    if len(data) > cap:
+        notes.append(f"ignored {rel.as_posix()}: larger than {cap >> 20} MB")
+        return None
+    return data
+
+
+def _take(entries: list, root: PurePosixPath, folder: Path, staged: Staged) -> None:
+    """Copy the ``.py`` files and notebooks under ``root`` into ``folder``, within the limits,
+    leaving configuration files and copies of tests behind."""
+    ignored_tests, total = [], 0
+    folder.mkdir(parents=True, exist_ok=True)
+    for rel, size, read in entries:
+        if rel.suffix not in (".py", ".ipynb") or rel.name in CONFIG_NAMES:
+            continue
+        try:
+            inner = rel.relative_to(root)
+        except ValueError:
+            if rel.suffix == ".py" and _is_test_copy(rel):
+                ignored_tests.append(rel.as_posix())
+            continue
+        if rel.suffix == ".py" and _is_test_copy(inner):
+            ignored_tests.append(rel.as_posix())
+            continue
+        data = _read_capped(rel, size, read, staged.notes)
+        if data is None:
+            continue
+        total += len(data)
+        if total > MAX_TOTAL_BYTES:
+            staged.notes.append(f"stopped taking files after {MAX_TOTAL_BYTES >> 20} MB")
+            break
+        if rel.suffix == ".ipynb":
+            _check_notebook(rel, data, staged.notes)
+        target = folder / inner
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with open(target, "wb") as f:
+            f.write(data)
+        staged.files.append(inner.as_posix())
+    if ignored_tests:
+        shown = ", ".join(ignored_tests[:5]) + (" ..." if len(ignored_tests) > 5 else "")
+        staged.notes.append(f"ignored the submission's own tests ({shown}): the grader runs its own copy")
+    staged.folder = folder
 
 
 def _check_notebook(rel: PurePosixPath, data: bytes, notes: list) -> None:
@@ -292,14 +304,9 @@ def scan(staged: Staged) -> Scan:
             line = getattr(exc, "lineno", None)
             result.syntax_errors[rel] = (f"line {line}: " if line else "") + str(getattr(exc, "msg", exc))
             continue
-        defined, borrowed = set(), set()
+        defined, borrowed = defined_rules(tree), set[str]()
         for node in tree.body:
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name in rules:
-                defined.add(node.name)
-            elif isinstance(node, (ast.Assign, ast.AnnAssign)):
-                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-                defined.update(t.id for t in targets if isinstance(t, ast.Name) and t.id in rules)
-            elif isinstance(node, ast.ImportFrom) and node.module == "raftlab.rules" and not node.level:
+            if isinstance(node, ast.ImportFrom) and node.module == "raftlab.rules" and not node.level:
                 borrowed.update(a.asname or a.name for a in node.names if (a.asname or a.name) in rules)
         result.defines[rel] = sorted(defined)
         if borrowed:

@@ -1,6 +1,6 @@
 """``raftlab check``: score your exercises.
 
-    raftlab check                  every exercise, with your code in exercises/
+    raftlab check                  every exercise, with your code in exercises/ (or $RAFTLAB_IMPL)
     raftlab check 3                exercise 3 only
     raftlab check 2 3 --json out.json --impl path/to/exercises --timeout 20
 
@@ -12,13 +12,17 @@ went wrong.
 
 How it works.  The tests are pytest tests (``tests/exercises/`` by default, or
 ``--tests DIR``), each marked with its exercise and points.  They run in a
-*separate* Python process, with the plugin :mod:`raftlab.grading.plugin` and the
-implementation named in ``RAFTLAB_CHECK_IMPL``; only the functions of the
+*separate* Python process, with the plugin :mod:`raftlab.grading.check.plugin`
+naming the code under test (``--raftlab-impl``); only the functions of the
 exercise a test belongs to are taken from your code, the rest are the reference,
-so each exercise is graded on its own.  A separate process keeps the score table
-safe from code that crashes or exits the interpreter: the tests that finished
-keep their result, the others fail with the reason.  An endless loop costs the
-test it happens in: each test has a time limit (``--timeout``, pytest-timeout).
+so each exercise is graded on its own.  Each exercise runs in a process of its
+own, whose raftlab is an exam copy without that exercise's reference
+(:mod:`raftlab.grading.check.exam`): a rule that calls the reference rule it
+should replace earns nothing.  (The reference itself runs in one process.)  A
+separate process keeps the score table safe from code that crashes or exits the
+interpreter: the tests that finished keep their result, the others fail with the
+reason.  An endless loop costs the test it happens in: each test has a time limit
+(``--timeout``, pytest-timeout).
 
 A failing run is saved to ``$RAFTLAB_FAILURES_DIR`` (default
 ``~/.cache/raftlab/failures``), one file per test, replaced by the next check of
@@ -48,9 +52,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Optional, Union
 
-from ..errors import ImplementationError, NodeError, RaftlabError, SafetyViolation
-from . import EXERCISES
-from .harness import IMPL_ENV, exercise_functions, forget_modules, resolve_impl
+from ...errors import ImplementationError, NodeError, RaftlabError, SafetyViolation
+from ...impl import REFERENCE, impl_from_env, locate, resolve_rules
+from .. import EXERCISES
+from . import exam
 
 __all__ = ["check", "run_check", "replay_failure", "CheckResult", "ExerciseResult", "TestResult",
            "default_tests_dir", "failures_dir", "register", "DEFAULT_TIMEOUT"]
@@ -124,7 +129,7 @@ class CheckResult:
 def default_tests_dir() -> Path:
     """The graded tests: ``tests/exercises`` beside the raftlab package (an editable
     install or a checkout), else in the current folder or one of its parents."""
-    beside = Path(__file__).resolve().parents[2] / "tests" / "exercises"
+    beside = Path(__file__).resolve().parents[3] / "tests" / "exercises"
     if beside.is_dir():
         return beside
     here = Path.cwd()
@@ -165,44 +170,85 @@ def _numbers(exercises: Iterable[Any]) -> list[int]:
     return sorted(out)
 
 
-def run_check(exercises: Iterable[Any] = (), impl: str = "exercises", tests: Union[None, str, Path] = None,
+def run_check(exercises: Iterable[Any] = (), impl: Optional[str] = None, tests: Union[None, str, Path] = None,
               timeout: float = DEFAULT_TIMEOUT, keyword: Optional[str] = None,
               save_failures: bool = True) -> CheckResult:
-    """Run the graded tests of ``exercises`` (default: all) against ``impl`` and
-    return the score, without printing.  Raises ``ValueError`` for an unknown
-    exercise or a bad timeout, :class:`~raftlab.ImplementationError` when there is
-    no such implementation, and ``FileNotFoundError`` when there are no tests."""
+    """Run the graded tests of ``exercises`` (default: all) against ``impl`` (default:
+    ``$RAFTLAB_IMPL``, else your exercises/) and return the score, without printing.
+    Raises ``ValueError`` for an unknown exercise or a bad timeout,
+    :class:`~raftlab.ImplementationError` when there is no such implementation, and
+    ``FileNotFoundError`` when there are no tests."""
     numbers = _numbers(exercises) or sorted(EXERCISES)
     if not isinstance(timeout, (int, float)) or isinstance(timeout, bool) or timeout <= 0:
         raise ValueError(f"the time limit per test must be a positive number of seconds, got {timeout!r}")
-    target = resolve_impl(impl)
+    target = locate(impl_from_env() if impl is None else impl)
     tests_dir = Path(tests).resolve() if tests is not None else default_tests_dir()
     if not tests_dir.is_dir():
         raise FileNotFoundError(f"no tests folder at {tests_dir}")
+    parts = []
     with tempfile.TemporaryDirectory(prefix="raftlab-check-") as tmp:
-        results = Path(tmp) / "results.jsonl"
-        cmd = [sys.executable, "-m", "pytest", str(tests_dir), "-q", "--tb=no", "-rN", "--show-capture=no",
-               "-p", "raftlab.grading.plugin",
-               "-p", "no:cacheprovider", *_UNNEEDED_PLUGINS, "-o", "addopts=", f"--confcutdir={tests_dir}",
-               "--timeout", f"{timeout:g}", "--raftlab-results", str(results),
-               "--raftlab-exercises", ",".join(map(str, numbers))]
-        if keyword:
-            cmd += ["-k", keyword]
-        env = {k: v for k, v in os.environ.items() if k != "PYTEST_ADDOPTS"}
-        env[IMPL_ENV] = target
-        env["PYTHONDONTWRITEBYTECODE"] = "1"
-        limit = 120 + timeout * 200
-        try:
-            proc = subprocess.run(cmd, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True,
-                                  timeout=limit)
-            code, output = proc.returncode, proc.stdout + proc.stderr
-        except subprocess.TimeoutExpired:
-            code, output = None, f"the whole check was stopped after {limit:g} s"
-        lines = results.read_text().splitlines() if results.exists() else []
-    result = _assemble(lines, numbers, target, code, output)
-    if save_failures:
-        _save_failures(result, lines, numbers, target, keyword)
-    return result
+        for group, exam_dir in _plan(target, numbers, Path(tmp)):
+            lines, code, output = _run_tests(tests_dir, group, target, exam_dir, timeout, keyword, Path(tmp))
+            part = _assemble(lines, group, target, code, output)
+            if save_failures:
+                _save_failures(part, lines, group, target, keyword)
+            parts.append(part)
+    return _merge(parts, target)
+
+
+def _plan(target: str, numbers: list[int], tmp: Path) -> list[tuple[list[int], Optional[Path]]]:
+    """The test runs: (exercises, the exam copy to run them in).  The reference runs whole, in
+    one process; any other code runs one exercise per process, each in an exam copy of raftlab
+    without that exercise's reference (so delegating to it earns nothing)."""
+    here = exam.withheld_here()
+    if here is not None:                       # this raftlab is an exam copy already (raftlab grade)
+        if target == REFERENCE and here:
+            raise ValueError(f"this raftlab is an exam copy without the reference of exercise(s) "
+                             f"{', '.join(map(str, here))}: it cannot check the reference")
+        if target != REFERENCE and set(numbers) - set(here):
+            raise ValueError(f"this raftlab is an exam copy for exercise(s) {', '.join(map(str, here)) or 'none'}: "
+                             f"it can check only those")
+        return [(numbers, exam.PACKAGE.parent)]
+    if target == REFERENCE:
+        return [(numbers, None)]
+    return [([n], exam.build(tmp / f"exam-ex{n}", [n])) for n in numbers]
+
+
+def _run_tests(tests_dir: Path, numbers: list[int], target: str, exam_dir: Optional[Path], timeout: float,
+               keyword: Optional[str], tmp: Path) -> tuple[list[str], Optional[int], str]:
+    """One pytest process: (the plugin's JSON lines, its exit code or None if stopped, its output)."""
+    results = tmp / f"results-{'-'.join(map(str, numbers))}.jsonl"
+    cmd = [sys.executable, "-m", "pytest", str(tests_dir), "-q", "--tb=no", "-rN", "--show-capture=no",
+           "-p", "raftlab.grading.check.plugin",
+           "-p", "no:cacheprovider", *_UNNEEDED_PLUGINS, "-o", "addopts=", f"--confcutdir={tests_dir}",
+           "--timeout", f"{timeout:g}", "--raftlab-results", str(results), "--raftlab-impl", target,
+           "--raftlab-exercises", ",".join(map(str, numbers))]
+    if keyword:
+        cmd += ["-k", keyword]
+    env = {k: v for k, v in os.environ.items() if k != "PYTEST_ADDOPTS"}
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    if exam_dir is not None:
+        # The exam copy first on sys.path, and the working folder (a kit with its own raftlab/,
+        # usually) not at all: Python puts it first for `-m`, so the process runs in the copy.
+        env["PYTHONPATH"] = os.pathsep.join([str(exam_dir), *filter(None, [env.get("PYTHONPATH")])])
+        env["PYTHONSAFEPATH"] = "1"
+    limit = 120 + timeout * 200
+    try:
+        proc = subprocess.run(cmd, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                              timeout=limit, cwd=exam_dir)
+        code, output = proc.returncode, proc.stdout + proc.stderr
+    except subprocess.TimeoutExpired:
+        code, output = None, f"the whole check was stopped after {limit:g} s"
+    return (results.read_text().splitlines() if results.exists() else []), code, output
+
+
+def _merge(parts: list[CheckResult], target: str) -> CheckResult:
+    exercises = sorted((e for part in parts for e in part.exercises), key=lambda e: e.number)
+    errors: list[str] = []
+    for error in (e for part in parts for e in part.errors):
+        if error not in errors:
+            errors.append(error)
+    return CheckResult(target, sum(e.points for e in exercises), sum(e.max for e in exercises), exercises, errors)
 
 
 def _parse(lines: list[str]) -> tuple[list[dict], dict[str, dict], list[str]]:
@@ -355,14 +401,15 @@ def _impl_name(impl: str) -> str:
 
 # --- the notebook API ----------------------------------------------------------------------------------
 
-def check(*exercises: Any, impl: str = "exercises", tests: Union[None, str, Path] = None,
+def check(*exercises: Any, impl: Optional[str] = None, tests: Union[None, str, Path] = None,
           timeout: float = DEFAULT_TIMEOUT, json_path: Union[None, str, Path] = None,
           keyword: Optional[str] = None, quiet: bool = False) -> CheckResult:
     """Score exercises (default: all) and print the table: ``raftlab.check(3)``.
 
     ``impl``: ``"exercises"`` (your exercises/ folder, found from the current
-    folder upwards), ``"reference"``, or a path.  ``json_path``: also write the
-    result as JSON.  Returns a :class:`CheckResult`."""
+    folder upwards; the default, unless ``$RAFTLAB_IMPL`` names other code),
+    ``"reference"``, or a path.  ``json_path``: also write the result as JSON.
+    Returns a :class:`CheckResult`."""
     result = run_check(exercises, impl=impl, tests=tests, timeout=timeout, keyword=keyword)
     if json_path is not None:
         Path(json_path).write_text(json.dumps(result.to_dict(), indent=1) + "\n")
@@ -379,16 +426,15 @@ def replay_failure(test_id: str, impl: Optional[str] = None):
     actions); it is replayed with the functions of that exercise from ``impl``
     (default: the code that was checked).  Returns the Explorer (or, without
     ipywidgets, the :class:`~raftlab.Simulation`)."""
-    from ..sim import Simulation
+    from ...sim import Simulation
     path = _record_path(failures_dir(), str(test_id))
     if not path.exists():
         raise LookupError(f"there is no saved failing run for {test_id!r} in {path.parent}: run "
                           f"`raftlab check` first (only tests that ran a simulation have one; "
                           f"the id looks like 'ex3/test_name')")
     record = json.loads(path.read_text())
-    code = resolve_impl(impl) if impl is not None else record["impl"]
-    forget_modules()              # pick up edits made since the check
-    functions = exercise_functions(record["exercise"], code)
+    code = locate(impl) if impl is not None else record["impl"]
+    functions = resolve_rules(code, exercise=record["exercise"], missing="unwritten")    # read afresh
     try:
         sim = Simulation.from_json(record["run"], impl=functions, until_step=record["stop_step"])
     except (SafetyViolation, NodeError, ImplementationError) as exc:
@@ -399,7 +445,7 @@ def replay_failure(test_id: str, impl: Optional[str] = None):
     print(f"seed {record['seed']}, replayed with {_impl_name(code)}: stopped after step "
           f"{record['stop_step']} ({record['why']}).")
     try:
-        from ..widgets import Explorer
+        from ...widgets import Explorer
     except ImportError as exc:
         print(f"(the Explorer is not available: {exc}; here is the simulation)")
         return sim
@@ -429,12 +475,13 @@ def register(subparsers) -> None:
     p = subparsers.add_parser(
         "check", help="score your exercises",
         description="Run the graded tests of the exercises against your code and print a score table. "
-                    "Each exercise is graded on its own: the other exercises run the reference rules.")
+                    "Each exercise is graded on its own: the other exercises run the reference rules, and "
+                    "the reference of the exercise being graded is not there to call.")
     p.add_argument("exercises", nargs="*", type=_exercise_arg, metavar="N",
                    help="exercise numbers (default: all, 1-6)")
-    p.add_argument("--impl", default="exercises",
-                   help="the code to check: 'exercises' (default: your exercises/ folder), 'reference', "
-                        "or a path to a module or package")
+    p.add_argument("--impl", default=None,
+                   help="the code to check: 'exercises' (your exercises/ folder), 'reference', or a path to a "
+                        "module or package (default: $RAFTLAB_IMPL, else exercises)")
     p.add_argument("--json", metavar="OUT", dest="json_out",
                    help="also write the result as JSON to OUT ('-': to stdout, the table then goes to stderr)")
     p.add_argument("--tests", metavar="DIR", help="the graded tests (default: the kit's tests/exercises)")
@@ -445,6 +492,9 @@ def register(subparsers) -> None:
 
 
 def _main(args) -> int:
+    # This process holds every reference rule; the tests it starts run student code as the same
+    # user, which must not read this process's memory through /proc (see check/exam.py).
+    exam.set_dumpable(False)
     try:
         result = run_check(args.exercises, impl=args.impl, tests=args.tests, timeout=args.timeout,
                            keyword=args.keyword)

@@ -1,6 +1,8 @@
-"""The pytest plugin behind ``raftlab check`` (loaded with ``-p raftlab.grading.plugin``).
+"""The pytest plugin behind ``raftlab check`` (loaded with ``-p raftlab.grading.check.plugin``).
 
-It reads each test's exercise and points from its markers::
+It names the code under test (``--raftlab-impl SPEC``: ``reference``, a path or a
+module name; see :func:`raftlab.grading.check.harness.select`), reads each test's
+exercise and points from its markers::
 
     pytestmark = pytest.mark.exercise(2)          # every test of the module
 
@@ -24,8 +26,8 @@ from typing import Any, Optional
 
 import pytest
 
-from ..errors import ImplementationError, NodeError, SafetyViolation
-from ..rules import EXERCISE_RULES
+from ...errors import ImplementationError, NodeError, SafetyViolation
+from ...rules import EXERCISE_RULES
 from . import harness
 
 MARKERS = ("exercise(n): the exercise (1-6) a graded test belongs to",
@@ -40,9 +42,12 @@ def pytest_addoption(parser) -> None:
                     help="write one JSON line per graded test to FILE")
     group.addoption("--raftlab-exercises", metavar="N,M", default="",
                     help="run only the tests of these exercises (default: all)")
+    group.addoption("--raftlab-impl", metavar="SPEC", default=None,
+                    help="the code under test: reference (the default), a path or a module name")
 
 
 def pytest_configure(config) -> None:
+    harness.select(config.getoption("--raftlab-impl"))
     for line in MARKERS:
         config.addinivalue_line("markers", line)
     path = config.getoption("--raftlab-results")
@@ -82,7 +87,7 @@ def pytest_collection_modifyitems(config, items) -> None:
     state = config.stash[_RESULTS_KEY]
     wanted = {int(x) for x in config.getoption("--raftlab-exercises").split(",") if x.strip()}
     keep, drop, problems = [], [], []
-    names: dict[tuple[int, str], int] = {}
+    names: dict[tuple[Optional[int], str], int] = {}
     for item in items:
         number = exercise_number(item)
         if number is None:

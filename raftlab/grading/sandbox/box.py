@@ -15,12 +15,20 @@ The grader runs every piece of a student's code through :meth:`Sandbox.run`:
   process still owned by the box's user (or, without root, every process that
   carries the box's marker in its environment), so children left running die;
 * **stdout and stderr go to a file** that ``RLIMIT_FSIZE`` caps; only its head and
-  tail are kept, and nothing in it is ever used to score.
+  tail are kept, and nothing in it is ever used to score;
+* **an exam copy of raftlab** for the run (:meth:`Sandbox.exam`): a raftlab module is
+  started with :func:`module_argv`, which puts the copy named in ``RAFTLAB_EXAM`` first on
+  ``sys.path``, so a box never imports the instructor's raftlab; the copy is lent to this
+  box alone and removed after the run, and before each run the box's own folders are
+  emptied (:meth:`Sandbox.reset`) and, as root, what its user left in ``/tmp``,
+  ``/var/tmp`` and ``/dev/shm`` removed (:meth:`Sandbox.scrub`), so that a run that held
+  one exercise's reference leaves nothing of it for the run that grades that exercise.
 
 See docs/grading-threat-model.md for what this defends against and what it does not.
 """
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import fcntl
 import os
@@ -37,11 +45,13 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Mapping, Optional, Sequence
+from typing import Callable, Iterable, Iterator, Mapping, Optional, Sequence
+
+from ..check import exam as _exam
 
 __all__ = ["Limits", "Identity", "RunResult", "Sandbox", "BoxPython", "SandboxSetupError",
            "prepare_box_python", "running_as_root", "check_free_uids", "claim_uids", "claim_free_uids",
-           "kill_user", "DEFAULT_UID_BASE", "LAST_UID"]
+           "kill_user", "module_argv", "box_can_read", "DEFAULT_UID_BASE", "LAST_UID", "EXAM_ENV"]
 
 #: First uid of the boxes' users (as root).  Debian reserves 60000-64999 for users created on
 #: demand, so nothing should own these; ``raftlab grade --sandbox-uid`` picks another range.
@@ -49,8 +59,22 @@ DEFAULT_UID_BASE = 64100
 #: The last uid the grader picks by itself (65534 is nobody).
 LAST_UID = 64999
 
-_PR_SET_DUMPABLE = 4
 _PR_SET_CHILD_SUBREAPER = 36
+
+#: The environment variable naming the exam copy a box's raftlab modules import.
+EXAM_ENV = "RAFTLAB_EXAM"
+#: ``python -I -c _BOOT MODULE ARGS``: the exam copy in ``$RAFTLAB_EXAM`` first on sys.path, then
+#: ``python -m MODULE ARGS``.  (``-m raftlab...`` would import the instructor's raftlab first.)
+_BOOT = ("import os, runpy, sys; exam = os.environ.get('RAFTLAB_EXAM'); exam and sys.path.insert(0, exam); "
+         "del sys.argv[0]; runpy.run_module(sys.argv[0], run_name='__main__', alter_sys=True)")
+#: World-writable folders a box's user could leave something in for a later run (see Sandbox.scrub).
+SHARED_FOLDERS = ("/tmp", "/var/tmp", "/dev/shm")
+
+
+def module_argv(python: str, module: str, *args: str) -> list:
+    """The command that runs ``python -m module args`` in a box, importing raftlab from the
+    exam copy named in ``$RAFTLAB_EXAM`` (when set) rather than the instructor's."""
+    return [python, "-I", "-c", _BOOT, module, *args]
 
 
 def running_as_root() -> bool:
@@ -178,12 +202,7 @@ class RunResult:
         return f"exited with code {self.returncode}"
 
 
-def _set_dumpable(flag: bool) -> bool:
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        return libc.prctl(_PR_SET_DUMPABLE, 1 if flag else 0, 0, 0, 0) == 0
-    except (OSError, AttributeError):
-        return False
+_set_dumpable = _exam.set_dumpable
 
 
 _subreaper_lock = threading.Lock()
@@ -358,6 +377,51 @@ class Sandbox:
                 continue
             os.chmod(p, 0o555 if p.is_dir() else 0o444)
 
+    def lend(self, path: Path) -> None:
+        """Let this box -- and, as root, no other box -- read the tree at ``path`` (it stays the
+        grader's: owner root, group the box's, no access for others)."""
+        path = Path(path)
+        for p in [path, *sorted(path.rglob("*"))] if path.is_dir() else [path]:
+            if p.is_symlink():
+                continue
+            if self.identity is not None:
+                os.chown(p, 0, self.identity.gid)
+                os.chmod(p, 0o750 if p.is_dir() else 0o640)
+            else:
+                os.chmod(p, 0o755 if p.is_dir() else 0o644)
+
+    @contextlib.contextmanager
+    def exam(self, numbers: Iterable[int]) -> Iterator[dict]:
+        """An exam copy of raftlab without the reference of exercises ``numbers`` (none: a whole
+        copy), lent to this box for one run: yields the environment that makes the run import it
+        (``RAFTLAB_EXAM``; start raftlab modules with :func:`module_argv`), then removes it."""
+        folder = Path(tempfile.mkdtemp(prefix="exam-", dir=self.root))
+        try:
+            _exam.build(folder / "copy", numbers)
+            self.lend(folder)
+            yield {EXAM_ENV: str(folder / "copy")}
+        finally:
+            _rmtree(folder)
+
+    def reset(self) -> None:
+        """Empty the box's own folders (its home, temp and output folders) before a run, so that
+        nothing one run left there reaches the next; then remove what its user left in the shared
+        folders (:meth:`scrub`)."""
+        with self._lock:
+            for sub in ("home", "tmp", "out"):
+                _rmtree(self.home / sub)
+                (self.home / sub).mkdir()
+            self.give(self.home, recursive=True)
+            os.chmod(self.home, 0o700)
+        self.scrub()
+
+    def scrub(self, folders: Sequence[str] = SHARED_FOLDERS) -> int:
+        """As root: remove every file and folder the box's user owns in the world-writable
+        ``folders`` (looking into world-writable folders below them too); returns how many."""
+        if self.identity is None:
+            return 0
+        return sum(_remove_owned(Path(f), self.identity.uid) for f in folders if os.path.isdir(f))
+
     def env(self, extra: Optional[Mapping[str, str]] = None) -> dict:
         """A clean environment for a command in this box (nothing inherited from the grader)."""
         home = self.home / "home"
@@ -426,17 +490,8 @@ class Sandbox:
             read_fd, write_fd = os.pipe()
             env[pipe_env] = str(write_fd)
             pass_fds = (write_fd,)
-        kwargs: dict = {}
-        if self.identity is not None:
-            kwargs.update(user=self.identity.uid, group=self.identity.gid, extra_groups=[])
         started = time.monotonic()
-        with open(log_path, "wb") as log:
-            with self._lock:
-                proc = subprocess.Popen(list(argv), stdin=subprocess.DEVNULL, stdout=log,
-                                        stderr=subprocess.STDOUT, cwd=str(cwd or self.cwd),
-                                        env=env, start_new_session=True, close_fds=True,
-                                        pass_fds=pass_fds, preexec_fn=self._preexec(), **kwargs)
-                self._procs.append(proc)
+        proc = self._start(argv, env, cwd, log_path, pass_fds)
         reader = None
         if write_fd is not None:
             os.close(write_fd)
@@ -459,6 +514,21 @@ class Sandbox:
         return RunResult(argv=list(argv), returncode=proc.returncode, timed_out=timed_out,
                          wall=time.monotonic() - started, output=output, output_bytes=size,
                          leftovers=leftovers, limits=self.limits)
+
+    def _start(self, argv: Sequence[str], env: dict, cwd: Optional[Path], log_path: Path,
+               pass_fds: tuple) -> subprocess.Popen:
+        """Start ``argv`` as the box's user, in a new session, under the limits, output to ``log_path``."""
+        kwargs: dict = {}
+        if self.identity is not None:
+            kwargs.update(user=self.identity.uid, group=self.identity.gid, extra_groups=[])
+        with open(log_path, "wb") as log:
+            with self._lock:
+                proc = subprocess.Popen(list(argv), stdin=subprocess.DEVNULL, stdout=log,
+                                        stderr=subprocess.STDOUT, cwd=str(cwd or self.cwd),
+                                        env=env, start_new_session=True, close_fds=True,
+                                        pass_fds=pass_fds, preexec_fn=self._preexec(), **kwargs)
+                self._procs.append(proc)
+        return proc
 
     def _kill_all(self, proc: Optional[subprocess.Popen]) -> int:
         """Kill the run's process group, then whatever else the box still runs.  Returns how
@@ -523,7 +593,7 @@ _STDLIB_SKIP = {"site-packages", "test", "idlelib", "tkinter", "turtledemo"}
 
 
 def prepare_box_python(work_root: Path, identity: Optional[Identity],
-                       probe: str = "import raftlab.grading.sandbox, pytest") -> BoxPython:
+                       probe: str = "import pytest, nbval, ipykernel") -> BoxPython:
     """An interpreter with this venv's packages that the box's user can run.
 
     Usually that is simply ``sys.executable``.  But a venv only links to the Python it was
@@ -615,9 +685,44 @@ def _link_runtime(root: Path) -> BoxPython:
     if not site.is_symlink():
         import sysconfig
         site.symlink_to(sysconfig.get_paths()["purelib"])
-    for dirpath, dirnames, filenames in os.walk(root):
+    for dirpath, _dirs, _files in os.walk(root):
         os.chmod(dirpath, 0o755)
     return BoxPython(str(link), {"LD_LIBRARY_PATH": str(root / "base" / "lib")})
+
+
+def _remove_owned(folder: Path, uid: int) -> int:
+    """Remove the entries of ``folder`` owned by ``uid``; look into the world-writable folders
+    among the others (where ``uid`` may have made entries too).  Never follows links."""
+    count = 0
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return 0
+    for entry in entries:
+        try:
+            st = entry.stat(follow_symlinks=False)
+        except OSError:
+            continue
+        if st.st_uid == uid:
+            if stat.S_ISDIR(st.st_mode):
+                _rmtree(Path(entry.path))
+            else:
+                with contextlib.suppress(OSError):
+                    os.unlink(entry.path)
+            count += 1
+        elif stat.S_ISDIR(st.st_mode) and st.st_mode & stat.S_IWOTH:
+            count += _remove_owned(Path(entry.path), uid)
+    return count
+
+
+def box_can_read(py: "BoxPython", identity: Optional[Identity], path: Path) -> bool:
+    """Whether a box's user can read the file ``path`` (without root: always)."""
+    if identity is None:
+        return True
+    try:
+        return _box_run(py, identity, f"open({str(path)!r}, 'rb').read(1)").returncode == 0
+    except (OSError, subprocess.SubprocessError):
+        return False
 
 
 def _drain(fd: int, on_pipe: Optional[Callable[[bytes], None]], cap: int) -> None:

@@ -1,6 +1,10 @@
 """Start ``raftlab check`` inside a box, under the grader's integrity guard.
 
-    RAFTLAB_GRADER_VERDICT=V.jsonl python -I -m raftlab.grading.sandbox_run [--entry raftlab.cli:main] -- check ARGS...
+    RAFTLAB_GRADER_VERDICT=V.jsonl RAFTLAB_EXAM=COPY python -I -c BOOT raftlab.grading.sandbox.run \
+        [--entry raftlab.cli:main] -- check N ARGS...
+
+(``BOOT``: see :func:`raftlab.grading.sandbox.box.module_argv`; raftlab is imported from the
+exam copy ``COPY``, without exercise N's reference.)
 
 The guard's snapshot is taken here, before anything of the student's is imported;
 after the check returns, this process's verdict (clean, or what changed) is appended
@@ -15,7 +19,8 @@ import importlib
 import importlib.util
 import sys
 
-from . import sandbox_guard as guard
+from ..check.exam import set_dumpable
+from . import guard
 
 __all__ = ["main"]
 
@@ -26,6 +31,8 @@ def _load_entry(spec: str):
     if target.endswith(".py"):
         name = "raftlab_grader_entry"
         module_spec = importlib.util.spec_from_file_location(name, target)
+        if module_spec is None or module_spec.loader is None:
+            raise ImportError(f"cannot load {target}")
         module = importlib.util.module_from_spec(module_spec)
         sys.modules[name] = module
         module_spec.loader.exec_module(module)
@@ -38,16 +45,17 @@ def _load_entry(spec: str):
 def main(argv=None) -> None:
     argv = list(sys.argv[1:] if argv is None else argv)
     if "--" not in argv:
-        sys.exit("usage: python -m raftlab.grading.sandbox_run [--entry MOD:FUNC] -- ARGS")
+        sys.exit("usage: python -m raftlab.grading.sandbox.run [--entry MOD:FUNC] -- ARGS")
     own, rest = argv[:argv.index("--")], argv[argv.index("--") + 1:]
-    options = dict(zip(own[::2], own[1::2]))
+    options = dict(zip(own[::2], own[1::2], strict=False))
     entry_name, entry = _load_entry(options.get("--entry", "raftlab.cli:main"))
-    for name in ("raftlab.cli", "raftlab.grading.check"):
+    set_dumpable(False)          # the tests this process starts run student code as the same user
+    for name in ("raftlab.cli", "raftlab.grading.check.score"):
         try:
             importlib.import_module(name)        # so that the snapshot covers them too
         except Exception:
             pass
-    guard.take_snapshot(guard.ENGINE_MODULES + ("raftlab.cli", "raftlab.grading.check", entry_name))
+    guard.take_snapshot(guard.ENGINE_MODULES + ("raftlab.cli", "raftlab.grading.check.score", entry_name))
     code, note = 1, ""
     try:
         result = entry(rest)
