@@ -144,6 +144,9 @@ def _forget(name: str) -> None:
 
 
 def _execute(name: str, spec, what: str) -> ModuleType:
+    if spec is None or spec.loader is None:     # e.g. a .json file: Python cannot import it
+        raise ImplementationError(f"cannot load rules from {what}: name a Python file (.py) or a package "
+                                  f"folder such as exercises/")
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
     try:

@@ -244,43 +244,7 @@ class Explorer(w.VBox):
             w.HBox(header + [self.refresh_button],
                    layout=w.Layout(align_items="center", justify_content="space-between", grid_gap="8px")),
             self.figure_output, self.legend]
-        time = []
-        if "step" in has:
-            time.append(self.step_button)
-        if "advance" in has:
-            time += [self.advance_button, self.advance_ms, w.Label("ms")]
-        if "play" in has:
-            time += [w.HTML("&nbsp;&nbsp;"), self.play, w.Label("speed"), self.speed, w.Label("ms a frame")]
-        if time:
-            rows.append(_row("Time", time))
-        if "slider" in has:
-            rows.append(_row("History", [w.Label("step"), self.time_slider]))
-        servers = []
-        if has & {"crash", "timeout", "partition"}:
-            servers.append(self.node_picker)
-        if "crash" in has:
-            servers += [self.crash_button, self.restart_button]
-        if "timeout" in has:
-            servers.append(self.timeout_button)
-        if "partition" in has:
-            servers += [self.isolate_button, self.reconnect_button]
-        if "pre_vote" in has:
-            servers += [w.HTML("&nbsp;&nbsp;"), self.pre_vote]
-        if servers:
-            rows.append(_row("Servers", servers))
-        network = []
-        if "partition" in has:
-            network += [self.groups_text, self.split_button]
-        if "heal" in has:
-            network.append(self.heal_button)
-        if network:
-            rows.append(_row("Network", network))
-        if "client" in has:
-            rows.append(_row("Client", [self.command_text, w.Label("to"), self.target_picker, self.client_button]))
-        if "messages" in has:
-            rows.append(_row("Message", [self.message_picker, self.deliver_button, self.drop_button]))
-        if "load" in has:
-            rows.append(_row("Saved run", [self.load_upload, w.Label("or"), self.load_path, self.load_button]))
+        rows += [_row(label, items) for label, items in self._control_rows(has) if items]
         rows.append(self.status)
         if "log" in has:
             rows.append(w.HBox([self._pane("Events, newest first", self.event_log, "3 1 0"),
@@ -289,6 +253,37 @@ class Explorer(w.VBox):
         if "messages" in has:
             rows.append(self._pane("Messages in flight, soonest first", self.message_table, "1 1 auto"))
         return rows
+
+    def _control_rows(self, has: set[str]) -> list[tuple[str, list[w.Widget]]]:
+        """The labelled rows of controls a lesson asked for (a row with nothing in it is left out)."""
+        clock: list[w.Widget] = [self.step_button] if "step" in has else []
+        if "advance" in has:
+            clock += [self.advance_button, self.advance_ms, w.Label("ms")]
+        if "play" in has:
+            clock += [w.HTML("&nbsp;&nbsp;"), self.play, w.Label("speed"), self.speed, w.Label("ms a frame")]
+        servers: list[w.Widget] = [self.node_picker] if has & {"crash", "timeout", "partition"} else []
+        if "crash" in has:
+            servers += [self.crash_button, self.restart_button]
+        if "timeout" in has:
+            servers.append(self.timeout_button)
+        if "partition" in has:
+            servers += [self.isolate_button, self.reconnect_button]
+        if "pre_vote" in has:
+            servers += [w.HTML("&nbsp;&nbsp;"), self.pre_vote]
+        network: list[w.Widget] = [self.groups_text, self.split_button] if "partition" in has else []
+        if "heal" in has:
+            network.append(self.heal_button)
+        return [
+            ("Time", clock),
+            ("History", [w.Label("step"), self.time_slider] if "slider" in has else []),
+            ("Servers", servers),
+            ("Network", network),
+            ("Client", [self.command_text, w.Label("to"), self.target_picker, self.client_button]
+             if "client" in has else []),
+            ("Message", [self.message_picker, self.deliver_button, self.drop_button] if "messages" in has else []),
+            ("Saved run", [self.load_upload, w.Label("or"), self.load_path, self.load_button]
+             if "load" in has else []),
+        ]
 
     @staticmethod
     def _pane(title: str, body: w.Widget, flex: str) -> w.VBox:

@@ -67,7 +67,12 @@ _JUNK = {".git", ".venv", "venv", "__pycache__", ".pytest_cache", ".ipynb_checkp
 
 
 class ReleaseError(Exception):
-    """The handout cannot be written, or failed its own checks."""
+    """The handout cannot be written, or failed its own checks (``bad_argument``: because of where it
+    was asked to go, which is the caller's to fix: exit code 2)."""
+
+    def __init__(self, message: str, bad_argument: bool = False):
+        super().__init__(message)
+        self.bad_argument = bad_argument
 
 
 @dataclass
@@ -212,9 +217,13 @@ def release(out: Path, *, root: Path = KIT_ROOT, verify: bool = True,
     if not (root / "raftlab" / "rules.py").is_file() or not (root / "exercises").is_dir():
         raise ReleaseError(f"{root} is not a raftlab kit (it needs raftlab/rules.py and exercises/)")
     if out == root or root in out.parents:
-        raise ReleaseError(f"write the handout outside the kit, not into {out}")
+        raise ReleaseError(f"write the handout outside the kit, not into {out}", bad_argument=True)
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise ReleaseError(f"{out} already exists and is not an empty folder")
+        raise ReleaseError(f"{out} already exists and is not an empty folder", bad_argument=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ReleaseError(f"cannot write the handout to {out}: {exc.strerror}", bad_argument=True) from None
     stubs = check_stubs(root / "exercises")
     if stubs:
         raise ReleaseError("the handout would give away solutions: " + "; ".join(stubs)
@@ -322,6 +331,6 @@ def _main(args) -> int:
         report = release(Path(args.out_dir), verify=not args.no_verify)
     except ReleaseError as exc:
         print(f"raftlab release: error: {exc}", file=sys.stderr)
-        return 2 if "already exists" in str(exc) or "outside the kit" in str(exc) else 1
+        return 2 if exc.bad_argument else 1
     print(report)
     return 0

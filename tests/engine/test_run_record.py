@@ -313,3 +313,18 @@ def test_a_run_is_data():
     run = sim.run
     assert isinstance(run, Run) and run.rules is sim.rules and run.config == sim.initial_config
     assert run.to_json() == sim.to_json() and Config.from_dict(run.to_json()["config"]) == run.config
+
+
+def test_opening_a_run_never_imports_code_it_names(tmp_path):
+    rules = tmp_path / "theirs.py"
+    rules.write_text("import pathlib\npathlib.Path(__file__).with_name('ran').write_text('yes')\n")
+    sim = Simulation(nodes=3, seed=1, impl=str(rules))
+    sim.advance(200)
+    (tmp_path / "ran").unlink()
+    data = sim.to_json()
+    with pytest.raises(ConfigError, match="pass it again"):
+        Simulation.from_json(data)
+    assert not (tmp_path / "ran").exists()
+    assert Simulation.from_json(data, impl=str(rules)).summary() == sim.summary()
+    for trusted in ("reference", None, "exercises"):            # the engine's rules, or the opener's own
+        assert Run.from_json({**data, "impl": trusted}).rules.spec == (trusted or "reference")
