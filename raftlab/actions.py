@@ -132,6 +132,14 @@ class Advance(Action):
 
 # --- servers ---------------------------------------------------------------------------------------------------
 
+def _server(sim: "Simulation", node: Any, *, crashed: bool, otherwise: str) -> str:
+    """The name of server ``node``, which must be crashed (or running); else ``otherwise`` names the problem."""
+    n = sim.node(node)
+    if n.crashed != crashed:
+        raise OperatorError(otherwise.format(n.id))
+    return n.id
+
+
 @dataclass(frozen=True)
 class Crash(Action):
     """Crash a server: it keeps ``current_term``, ``voted_for``, its log and snapshot, and loses the rest."""
@@ -139,10 +147,7 @@ class Crash(Action):
     name: ClassVar[str] = "crash"
 
     def validate(self, sim: "Simulation") -> "Crash":
-        n = sim.node(self.node)
-        if n.crashed:
-            raise OperatorError(f"{n.id} is already crashed; restart it first")
-        return Crash(n.id)
+        return Crash(_server(sim, self.node, crashed=False, otherwise="{} is already crashed; restart it first"))
 
     def apply(self, sim: "Simulation") -> None:
         sim._crash(sim.nodes[self.node])
@@ -155,10 +160,8 @@ class Restart(Action):
     name: ClassVar[str] = "restart"
 
     def validate(self, sim: "Simulation") -> "Restart":
-        n = sim.node(self.node)
-        if not n.crashed:
-            raise OperatorError(f"{n.id} is running; only a crashed node can be restarted")
-        return Restart(n.id)
+        return Restart(_server(sim, self.node, crashed=True,
+                               otherwise="{} is running; only a crashed node can be restarted"))
 
     def apply(self, sim: "Simulation") -> None:
         sim._restart(sim.nodes[self.node])
@@ -172,10 +175,7 @@ class Timeout(Action):
     is_step: ClassVar[bool] = True
 
     def validate(self, sim: "Simulation") -> "Timeout":
-        n = sim.node(self.node)
-        if n.crashed:
-            raise OperatorError(f"{n.id} is crashed: it has no timer to fire")
-        return Timeout(n.id)
+        return Timeout(_server(sim, self.node, crashed=False, otherwise="{} is crashed: it has no timer to fire"))
 
     def apply(self, sim: "Simulation") -> Any:
         return sim._force_timeout(sim.nodes[self.node], self)
