@@ -102,7 +102,8 @@ def apply_fault(sim: Simulation, fault: Fault) -> bool:
 
 def run_one(seed: int, config: Optional[Config] = None, impl: Any = None, duration: int = 5000,
             faults: Optional[Sequence[Fault]] = None) -> RunResult:
-    """One run: the given (or the seed's) fault schedule on a cluster, checks on."""
+    """One run: the given (or the seed's) fault schedule on a cluster, checks on; at the end, the
+    clients' history must be linearizable too."""
     config = (config or Config(request_interval=100)).replace(seed=seed, check_safety=True, history=50)
     if faults is None:
         faults = fault_schedule(seed, config.nodes, duration)
@@ -115,6 +116,8 @@ def run_one(seed: int, config: Optional[Config] = None, impl: Any = None, durati
             apply_fault(sim, fault)
         if duration > sim.now:
             sim.advance(duration - sim.now)
+        if sim.check_history().failed and sim.violation is not None:
+            raise sim.violation
     except SafetyViolation as v:
         return RunResult(seed, False, sim.steps, sim.now, faults, v.property, v.detail, v.run,
                          duration=duration)

@@ -201,7 +201,7 @@ def _drive(sim, until: int, level: str) -> Optional[BaseException]:
     return None
 
 
-def _print_summary(sim) -> None:
+def _print_summary(sim, verdict=None) -> None:
     stats = sim.stats
     leader = sim.leader()
     print()
@@ -214,6 +214,8 @@ def _print_summary(sim) -> None:
     print(f"  messages: {stats['sent']} sent, {stats['delivered']} delivered, {stats['dropped']} dropped, "
           f"{stats['duplicated']} duplicated")
     print(f"  client requests: {stats['client_requests']} sent, {stats['client_completed']} answered")
+    if verdict is not None:
+        print(f"  clients' history: {str(verdict).splitlines()[0]}")
 
 
 def _report_failure(exc: BaseException, sim, replay_cmd: str) -> int:
@@ -247,7 +249,12 @@ def _simulate(args) -> int:
           f"{config.election_timeout[0]}-{config.election_timeout[1]} ms, heartbeat {config.heartbeat} ms, "
           f"pre-vote {'on' if config.pre_vote else 'off'}, rules: {sim.rules.source}")
     failure = _drive(sim, args.duration, level)
-    _print_summary(sim)
+    verdict = None
+    if failure is None and sim.checker is not None:     # the clients' view, once the run is over
+        verdict = sim.check_history()
+        if verdict.failed:
+            failure = sim.violation
+    _print_summary(sim, verdict)
     if args.save:
         sim.save(args.save)
         print(f"  saved the run to {args.save}")
@@ -268,7 +275,11 @@ def _replay(args) -> int:
         return 2
     if args.log_level != "warning":
         _print_events(sim, args.log_level, 0)
-    _print_summary(sim)
+    verdict = sim.check_history() if args.until_step is None and sim.checker is not None else None
+    _print_summary(sim, verdict)
+    if verdict is not None and verdict.failed:
+        print(sim.violation, file=sys.stderr)
+        return 1
     return 0
 
 

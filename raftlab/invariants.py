@@ -18,6 +18,14 @@ and two more that make bugs show up early:
   starts it again from the snapshot).
 * **Index order**: ``0 <= last_applied <= commit_index <= last log index``.
 
+and one that clients see:
+
+* **Acknowledged writes durable**: a write (``put``, ``append``) a client was told
+  succeeded is a committed entry, so (by the properties above) it stays in the
+  committed log of every server that later holds its index.  Checked when the
+  answer reaches the client.  (Whether the answers themselves are consistent is
+  :mod:`raftlab.linearizability`'s question, asked of the whole history.)
+
 The checks are incremental: each step looks only at what that step changed,
 as the node's ``Ready`` reports it (entries written, entries removed, entries
 applied) plus its role, term and commit index, so their cost does not grow
@@ -40,7 +48,8 @@ from .node import Node, Ready, Role
 __all__ = ["SafetyChecker", "PROPERTIES"]
 
 PROPERTIES = ("Election Safety", "Leader Append-Only", "Log Matching", "Leader Completeness",
-              "State Machine Safety", "Committed entries never lost", "Index order")
+              "State Machine Safety", "Committed entries never lost", "Index order",
+              "Acknowledged writes durable", "Linearizability")
 
 
 def _entry(index: int, e: Entry) -> str:
@@ -57,6 +66,7 @@ class SafetyChecker:
         self.committed_by: list[str] = [""]
         self.applied: list[Optional[tuple[Entry, str]]] = [None]  # index -> (entry, first applier)
         self.commit_seen: dict[str, int] = {}
+        self.committed_requests: dict[tuple[str, int], int] = {}   # (client, seq) -> committed index
 
     def after_step(self, node: Node, ready: Ready, role0: Role, term0: int, commit0: int) -> None:
         """Check everything ``node`` changed in the step that just ended (it was ``role0`` in
@@ -71,6 +81,16 @@ class SafetyChecker:
         if node.commit_index != commit0 or ready.applied:
             self._check_commit(node, ready.applied)
         self._check_order(node)
+
+    def after_answer(self, client: str, seq: int, command: tuple, server: str) -> None:
+        """Client ``client`` was told its request ``seq`` succeeded (by ``server``): a write must be
+        committed by then (section 8: a leader answers "once the entry has been committed")."""
+        if command[0] in ("put", "append") and (client, seq) not in self.committed_requests:
+            raise SafetyViolation("Acknowledged writes durable",
+                                  f"{server} told {client} that its {format_command(command)} (#{seq}) "
+                                  f"succeeded, but no server has committed that entry: a crash now "
+                                  f"could lose a write the client was told is done",
+                                  nodes=(server,))
 
     def after_restart(self, node: Node) -> None:
         """A restart starts the commit index again from the snapshot: not a step back."""
@@ -146,12 +166,7 @@ class SafetyChecker:
                                   f"{node.id}'s commit index went back from {seen} to {node.commit_index}",
                                   nodes=(node.id,), index=node.commit_index)
         self.commit_seen[node.id] = node.commit_index
-        log = node.log
-        committed = self.committed
-        top = min(node.commit_index, log.last_index)
-        for index in range(max(len(committed), log.snapshot_index + 1), top + 1):
-            committed.append(log.entries[index - log.snapshot_index - 1])
-            self.committed_by.append(node.id)
+        self._record_committed(node, newly_applied)
         applied = self.applied
         for index, entry, _result in newly_applied:
             if index < len(applied):
@@ -165,6 +180,24 @@ class SafetyChecker:
                 while len(applied) < index:
                     applied.append(None)
                 applied.append((entry, node.id))
+
+    def _record_committed(self, node: Node, newly_applied: Sequence[tuple[int, Entry, Any]]) -> None:
+        """Remember the entries ``node`` is the first to commit, index by index.  An entry the step
+        already compacted into a snapshot is taken from what the step applied; one the checker cannot
+        see at all (inside a snapshot the node installed) is remembered as unknown (None)."""
+        log = node.log
+        committed = self.committed
+        top = min(node.commit_index, log.last_index)
+        if len(committed) > top:
+            return
+        just_applied = {index: entry for index, entry, _result in newly_applied}
+        for index in range(len(committed), top + 1):
+            entry = log.entries[index - log.snapshot_index - 1] if index > log.snapshot_index \
+                else just_applied.get(index)
+            committed.append(entry)
+            self.committed_by.append(node.id)
+            if entry is not None and entry.client_id is not None:
+                self.committed_requests.setdefault((entry.client_id, entry.seq), index)
 
     def _check_order(self, node: Node) -> None:
         last = node.log.last_index

@@ -36,7 +36,7 @@ import random
 from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Optional, Sequence, Union
+from typing import TYPE_CHECKING, Any, Callable, Optional, Sequence, Union
 
 from . import actions as act
 from .config import Config
@@ -238,6 +238,24 @@ class Simulation:
             self.leader() or max(self.nodes.values(), key=lambda n: n.commit_index))
         log = node.log
         return [log.entry(i) for i in range(log.snapshot_index + 1, node.commit_index + 1)]
+
+    def history(self) -> list[Operation]:
+        """Every client operation so far, as the clients saw it: command, when it was sent and when
+        (and with what result) it was answered, or still pending.  See :meth:`check_history`."""
+        return list(self.operations)
+
+    def check_history(self, *, max_states: int = 500_000) -> "Verdict":
+        """Is the clients' history linearizable (:mod:`raftlab.linearizability`)?  Returns the verdict;
+        a history that cannot be ordered also stops the run with a ``Linearizability`` violation, like
+        the Figure 3 properties (``verdict.replay_time`` is when it was already wrong)."""
+        from .linearizability import check
+        verdict = check(self.operations, max_states=max_states)
+        if verdict.failed and self.violation is None:
+            try:
+                self._halt(verdict.as_violation())
+            except SafetyViolation:
+                pass
+        return verdict
 
     def operation(self, op_id: tuple[str, int]) -> Operation:
         """The client operation ``op_id`` (what :meth:`client_request` returned: ``(client, seq)``):
@@ -783,6 +801,11 @@ class Simulation:
             c.guess = m.src
             self._event(ClientDone(self.steps, self.now, c.id, op.seq, op.command, m.result,
                                    self.now - op.invoked))
+            if self.checker:
+                try:
+                    self.checker.after_answer(c.id, op.seq, op.command, m.src)
+                except SafetyViolation as v:
+                    self._halt(v)
         elif m.leader_hint and m.leader_hint != m.src and m.leader_hint in self.nodes:
             c.guess = m.leader_hint
             op.attempts += 1
@@ -820,3 +843,6 @@ class Simulation:
 
 
 from .run import Run  # noqa: E402  (run.py builds Simulations; imported last to avoid a cycle)
+
+if TYPE_CHECKING:
+    from .linearizability import Verdict

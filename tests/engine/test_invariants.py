@@ -15,7 +15,7 @@ import dataclasses
 
 import pytest
 
-from raftlab import Entry, RequestVoteReply, Role, SafetyViolation, Simulation
+from raftlab import ClientReply, Entry, RequestVoteReply, Role, SafetyViolation, Simulation
 from raftlab import rules as reference
 from raftlab.invariants import PROPERTIES
 from raftlab.scenarios import deliver_all, figure8
@@ -233,9 +233,60 @@ def test_index_order_by_tampering():
     assert "commit_index=3, last log index=1" in v.detail
 
 
+def answers_before_commit(node, m):
+    """Bug: the leader tells the client "done" as soon as it has appended the entry (section 8: it
+    must answer only once the entry is committed)."""
+    reference.handle_client_request(node, m)
+    if node.role is Role.LEADER and m.command[0] != "get":
+        node.send(ClientReply(node.id, m.client_id, m.client_id, m.seq, True, "ok"))
+
+
+def test_acknowledged_writes_durable():
+    sim = Simulation(nodes=3, seed=1, impl={"handle_client_request": answers_before_commit})
+    leader = sim.run_until_leader()
+    sim.partition([leader.id])                         # it can never commit: the answer is a lie
+    sim.client_request("put x 1", node=leader.id, client="c1")
+    with pytest.raises(SafetyViolation) as caught:
+        sim.advance(200)
+    v = caught.value
+    assert (v.property, v.nodes) == ("Acknowledged writes durable", (leader.id,))
+    assert f"{leader.id} told c1 that its put x=1 (#1) succeeded, but no server has committed" in v.detail
+
+
+def answers_reads_locally(node, m):
+    """Bug: any server answers a read from its own state machine, without asking the leader."""
+    if m.command[0] == "get":
+        node.send(ClientReply(node.id, m.client_id, m.client_id, m.seq, True,
+                              node.state_machine.data.get(m.command[1])))
+        return
+    reference.handle_client_request(node, m)
+
+
+def test_linearizability():
+    sim = Simulation(nodes=3, seed=1, impl={"handle_client_request": answers_reads_locally})
+    leader = sim.run_until_leader()
+    follower = next(n for n in sim.names if n != leader.id)
+    assert sim.wait_for(sim.client_request("put x 1", node=leader.id)).result == "ok"
+    sim.advance(200)                                   # the follower applies x=1
+    sim.isolate(follower)                              # ...and hears nothing more
+    assert sim.wait_for(sim.client_request("put x 2", node=leader.id)).result == "ok"
+    sim.advance(1)                                     # the read starts after the write was answered
+    read = sim.wait_for(sim.client_request("get x", node=follower, client="c5"))
+    assert read.result == "1"                          # a stale read: every log invariant still holds
+    assert sim.violation is None
+    verdict = sim.check_history()
+    assert verdict.failed and verdict.key == "x" and ("c5", 1) in verdict.ids
+    assert sim.violation.property == "Linearizability" and "stale read" in sim.violation.detail
+    reference_sim = Simulation(nodes=3, seed=1)        # the reference, same moves: linearizable
+    reference_sim.run_until_leader()
+    reference_sim.wait_for(reference_sim.client_request("get x", node=follower, client="c5"))
+    assert reference_sim.check_history().ok and reference_sim.violation is None
+
+
 def test_every_property_has_a_test_here():
     tested = {"Election Safety", "Leader Append-Only", "Log Matching", "Leader Completeness",
-              "State Machine Safety", "Committed entries never lost", "Index order"}
+              "State Machine Safety", "Committed entries never lost", "Index order",
+              "Acknowledged writes durable", "Linearizability"}
     assert set(PROPERTIES) == tested
 
 
