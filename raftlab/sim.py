@@ -152,6 +152,8 @@ class Simulation:
         self.checker = SafetyChecker() if config.check_safety else None
         self.violation: Optional[SafetyViolation] = None
         self.error: Optional[NodeError] = None
+        #: the verdict of the last :meth:`check_history` (the history view outlines what it could not order)
+        self.history_verdict: Optional["Verdict"] = None
         self._queue: list[tuple] = []
         self._seq = 0
         self._scheduled: dict[str, list] = {name: [None, None] for name in self.names}
@@ -249,7 +251,7 @@ class Simulation:
         a history that cannot be ordered also stops the run with a ``Linearizability`` violation, like
         the Figure 3 properties (``verdict.replay_time`` is when it was already wrong)."""
         from .linearizability import check
-        verdict = check(self.operations, max_states=max_states)
+        verdict = self.history_verdict = check(self.operations, max_states=max_states)
         if verdict.failed and self.violation is None:
             try:
                 self._halt(verdict.as_violation())

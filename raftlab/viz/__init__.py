@@ -1,4 +1,4 @@
-"""Pictures of a simulation: the cluster, the logs, a timeline, message counts, and tables.
+"""Pictures of a simulation: the cluster, the logs, a timeline, message counts, the clients' history, and tables.
 
 Every function here only *reads* the simulation (``sim.nodes``, ``sim.network``, ``sim.in_flight()``,
 ``sim.trace``, ``sim.timeline``) and never changes it.  Each ``draw_*`` draws into a matplotlib ``Axes``
@@ -17,6 +17,8 @@ How to read the pictures (colour is never the only clue, so they read in graysca
 * a **message** sits on its link at the fraction of its trip already done, on the right-hand side of its
   direction of travel; its shape is its kind, and a hollow reply was rejected;
 * a **lost** message is a red cross where it died, for a few milliseconds;
+* in the clients' **history** (``draw_history``) each operation is a bar from sent to answered (hatched while
+  it waits); given a verdict of ``sim.check_history()``, the operations that cannot be ordered are outlined red;
 * a **partition** gives each side a letter and a tinted halo; blocked links are red and dashed.
 
 Artists carry a ``gid`` (``"server:n1:leader"``, ``"msg:AppendEntries"``, ``"entries:conflict"``...) and
@@ -26,12 +28,14 @@ the slowest part of a frame.
 """
 from .cluster import DROP_SHOWN_MS, draw_cluster, layout, network_words, recent_losses
 from .figure import VIEWS, Renderer, figure, legend_png, show
+from .history import draw_history, history_bars
 from .logs import conflicts, draw_logs, log_table
 from .style import MESSAGE_STYLE, ROLE_STYLE, label_items, labels, message_style, write
 from .tables import log_table_html, message_table, message_table_html
 from .timeline import draw_message_counts, draw_timeline, message_counts, role_intervals
 
-__all__ = ["draw_cluster", "draw_logs", "draw_timeline", "draw_message_counts", "message_table",
+__all__ = ["draw_cluster", "draw_logs", "draw_timeline", "draw_message_counts", "draw_history", "history_bars",
+           "message_table",
            "message_table_html", "log_table", "log_table_html", "show", "figure", "Renderer", "legend_png",
            "VIEWS", "ROLE_STYLE", "MESSAGE_STYLE", "message_style", "labels", "layout", "conflicts",
            "recent_losses", "network_words", "message_counts", "role_intervals", "write", "label_items",

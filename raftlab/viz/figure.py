@@ -12,6 +12,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from .cluster import draw_cluster
+from .history import draw_history
 from .logs import CAPTION, draw_logs
 from .style import BACKGROUND, INK, MESSAGE_STYLE, MUTED, ROLE_STYLE
 from .timeline import draw_message_counts, draw_timeline
@@ -21,7 +22,8 @@ if TYPE_CHECKING:      # imported when first needed: it loads fonts, PIL and mat
 
 __all__ = ["VIEWS", "figure", "show", "Renderer", "legend_png"]
 
-_DRAW = {"cluster": draw_cluster, "logs": draw_logs, "timeline": draw_timeline, "counts": draw_message_counts}
+_DRAW = {"cluster": draw_cluster, "logs": draw_logs, "timeline": draw_timeline, "counts": draw_message_counts,
+         "history": draw_history}
 #: The views that can be drawn, by name.
 VIEWS = tuple(_DRAW)
 # Views that set all their axes state each time, which a renderer can wipe cheaply between frames.

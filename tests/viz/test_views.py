@@ -513,3 +513,53 @@ def test_labels_written_by_the_fast_path_are_drawn():
     assert bytes(fig.canvas.buffer_rgba()) != blank
     extent = ax._raftlab_labels.get_window_extent(fig.canvas.get_renderer())
     assert 0 < extent.width < 100 and 0 < extent.height < 50
+
+
+# --- the clients' history (issue 10) -------------------------------------------------------------------
+
+def stale_read_history():
+    """A follower that answers reads from its own, stale, state machine: every log invariant holds, the
+    clients' history does not."""
+    from tests.engine.test_invariants import answers_reads_locally
+    sim = Simulation(nodes=3, seed=1, impl={"handle_client_request": answers_reads_locally})
+    leader = sim.run_until_leader()
+    follower = next(n for n in sim.names if n != leader.id)
+    sim.wait_for(sim.client_request("put x 1", node=leader.id))
+    sim.advance(200)
+    sim.isolate(follower)
+    sim.wait_for(sim.client_request("put x 2", node=leader.id))
+    sim.advance(1)
+    sim.wait_for(sim.client_request("get x", node=follower, client="c5"))
+    sim.client_request("append y z", node=follower, client="c7")      # never answered
+    sim.advance(50)
+    return sim
+
+
+def test_the_history_draws_a_bar_per_operation_and_outlines_what_cannot_be_ordered():
+    sim = stale_read_history()
+    _fig, ax = plt.subplots()
+    viz.draw_history(sim, ax)                         # before any check: nothing is outlined
+    assert sorted(c.get_gid() for c in ax.collections) == ["history:append:pending", "history:get",
+                                                           "history:put"]
+    verdict = sim.check_history()
+    assert verdict.failed
+    _fig, ax = plt.subplots()
+    viz.draw_history(sim, ax)                         # the last verdict is shown
+    by_gid = {c.get_gid(): len(c.get_paths()) for c in ax.collections}
+    assert by_gid == {"history:append:pending": 1, "history:get:bad": 1, "history:put:bad": 2}
+    bars = viz.history_bars(sim, verdict)
+    assert [(b["client"], b["text"], b["bad"]) for b in bars] == [
+        ("c1", "put x=1", True), ("c1", "put x=2", True), ("c5", "get x -> '1'", True), ("c7", "append y=z", False)]
+    assert viz.labels(ax, "row:") == ["c1", "c5", "c7"]
+    plt.close("all")
+
+
+def test_the_history_is_a_view_of_figures_and_the_explorer():
+    from raftlab.widgets import Explorer
+    sim = stale_read_history()
+    fig = viz.figure(sim, ("cluster", "history"))
+    assert any(c.get_gid() == "history:get" for ax in fig.axes for c in ax.collections)
+    explorer = Explorer(sim, views=["cluster", "history"])
+    assert explorer.views == ("cluster", "history") and explorer.figure_output.value[:4] == b"\x89PNG"
+    explorer.close()
+    plt.close("all")
