@@ -39,7 +39,9 @@ from raftlab.viz import draw_logs
 #
 # The last one is the point of the whole algorithm: every server's state machine goes through the same
 # commands in the same order. The others are the steps of its proof. raftlab checks all of them after
-# *every* step of every simulation, plus two that make bugs show up early:
+# *every* step of every simulation, plus two that make bugs show up early (committed entries are never
+# lost, and the indexes stay in order), and two about what clients see (lesson 6 is about clients: a
+# write a client was told succeeded is committed, and the clients' whole history is linearizable):
 
 # %%
 for name in PROPERTIES:
