@@ -3,6 +3,7 @@
     raftlab simulate [options]     run a cluster in the terminal (the seed program's main job)
     raftlab replay RUN.json        replay a saved run and print its events
     raftlab campaign [options]     many seeded runs with random faults; the failing seeds and how to replay them
+    raftlab explore [options]      every schedule of a small cluster, breadth first: the shortest bad run
     raftlab check [N ...]          score your exercises            (raftlab.grading.check)
     raftlab grade SUBMISSIONS      grade a whole class             (raftlab.grading.grade)
     raftlab release OUT_DIR        write the student handout       (raftlab.grading.release)
@@ -158,6 +159,47 @@ def _add_campaign(sub) -> None:
     p.add_argument("--save", metavar="DIR", help="save each failing run to DIR/seed-N.json for raftlab replay")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=_campaign)
+
+
+def _add_explore(sub) -> None:
+    p = sub.add_parser("explore", help="search every schedule of a small cluster for the shortest bad run",
+                       description="Breadth-first search over the choices of a small cluster (which message is "
+                                   "delivered or dropped, which timer fires, a crash, a restart, a client request), "
+                                   "each distinct state once, every safety property checked: the shortest run "
+                                   "that breaks one, or 'none within depth N'.")
+    p.add_argument("--impl", default=None, help="rules to search: 'reference' (default), 'exercises' or a path")
+    p.add_argument("--nodes", type=int, default=3, help="cluster size (default 3)")
+    p.add_argument("--depth", type=int, default=6, help="at most this many choices (default 6)")
+    p.add_argument("--max-states", type=int, default=100_000, help="stop after this many states (default 100,000)")
+    p.add_argument("--requests", type=int, default=1, help="client requests at most (default 1)")
+    p.add_argument("--crashes", type=int, default=1, help="crashes at most (default 1)")
+    p.add_argument("--save", metavar="RUN.json", help="save the bad run, for raftlab replay or Explorer.from_file")
+    p.set_defaults(func=_explore)
+
+
+def _explore(args) -> int:
+    bad = next((f"--{n.replace('_', '-')} must be at least {lo}" for n, lo in
+                (("nodes", 1), ("depth", 1), ("max_states", 1), ("requests", 0), ("crashes", 0))
+                if getattr(args, n) < lo), None)
+    try:
+        if bad:
+            raise ConfigError(bad)
+        if args.save:
+            _check_output_file(args.save)
+        from .explore import explore
+        result = explore(args.impl, nodes=args.nodes, depth=args.depth, max_states=args.max_states,
+                         requests=args.requests, crashes=args.crashes)
+    except (RaftlabError, ValueError) as exc:
+        print(f"raftlab explore: error: {exc}", file=sys.stderr)
+        return 2
+    print(result)
+    if not result.found:
+        return 0
+    if args.save:
+        result.save(args.save)
+        impl = f" --impl {shlex.quote(args.impl)}" if args.impl not in (None, "reference", "exercises") else ""
+        print(f"  saved: raftlab replay {shlex.quote(args.save)}{impl}")
+    return 1
 
 
 def _config_from_args(args) -> Config:
@@ -377,6 +419,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_simulate(sub)
     _add_replay(sub)
     _add_campaign(sub)
+    _add_explore(sub)
     for module in EXTERNAL_COMMANDS.values():
         try:
             importlib.import_module(module).register(sub)

@@ -185,3 +185,30 @@ def test_campaign_checks_where_it_saves_before_running(tmp_path):
     blocker.write_text("")
     r = raftlab("campaign", "--runs", "50", "--save", str(blocker / "sub"))
     assert r.returncode == 2 and "cannot save runs in" in r.stderr and "ok," not in r.stdout
+
+
+# --- raftlab explore ---------------------------------------------------------------------------------------
+
+def test_explore_finds_nothing_wrong_with_the_reference_within_a_small_depth():
+    r = raftlab("explore", "--depth", "3")
+    assert r.returncode == 0, r.stderr
+    assert re.match(r"none within depth 3: [\d,]+ states searched", r.stdout)
+
+
+def test_explore_returns_the_shortest_bad_run_and_saves_it(tmp_path):
+    vote_twice = Path(__file__).parents[2] / "raftlab" / "grading" / "bugs" / "ex2_vote_twice.py"
+    saved = tmp_path / "bad.json"
+    r = raftlab("explore", "--impl", vote_twice, "--save", saved)
+    assert r.returncode == 1, r.stderr
+    assert r.stdout.startswith("Election Safety broken after 6 choices")
+    assert f"saved: raftlab replay {saved} --impl {vote_twice}" in r.stdout
+    shown = raftlab("replay", saved, "--impl", vote_twice, "--log-level", "warning")
+    assert shown.returncode == 1 and shown.stderr.startswith("Election Safety violated")
+
+
+@pytest.mark.parametrize("args, reason", [(("--depth", "0"), "--depth must be at least 1"),
+                                          (("--impl", "no/such.py"), "no implementation at"),
+                                          (("--save", "/nonexistent/x.json"), "cannot save the run")])
+def test_explore_bad_arguments_exit_2(args, reason):
+    r = raftlab("explore", *args)
+    assert r.returncode == 2 and reason in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
