@@ -197,8 +197,7 @@ def _explore(args) -> int:
         return 0
     if args.save:
         result.save(args.save)
-        impl = f" --impl {shlex.quote(args.impl)}" if args.impl not in (None, "reference", "exercises") else ""
-        print(f"  saved: raftlab replay {shlex.quote(args.save)}{impl}")
+        print(f"  saved: raftlab replay {shlex.quote(args.save)}{_impl_option(args.impl)}")
     return 1
 
 
@@ -395,8 +394,13 @@ def _report_campaign_failure(result, args, save_dir) -> None:
     if save_dir is not None and result.run is not None:
         path = save_dir / f"seed-{result.seed}.json"
         path.write_text(json.dumps(result.run, indent=1) + "\n")
-        impl = f" --impl {shlex.quote(args.impl)}" if args.impl not in (None, "reference", "exercises") else ""
-        print(f"  saved: raftlab replay {shlex.quote(str(path))}{impl}")
+        print(f"  saved: raftlab replay {shlex.quote(str(path))}{_impl_option(args.impl)}")
+
+
+def _impl_option(impl: Optional[str]) -> str:
+    """`` --impl X`` for a replay command, when the rules are not ones a saved run may name by itself."""
+    from .run import TRUSTED_RULES
+    return "" if impl in TRUSTED_RULES else f" --impl {shlex.quote(impl or '')}"
 
 
 def _without_options(argv: list, names: tuple) -> list:

@@ -130,7 +130,7 @@ def test_an_interrupted_or_crashed_run_loses_no_grade(tmp_path, calibrated, no_n
         assert box_processes() == []
     rerun = run_grade(subs, work, no_notebooks, jobs=1)
     assert rerun.code == 0, rerun.stderr
-    assert f"{4 - len(done)} graded now, {len(done)} unchanged" in rerun.stderr
+    assert f"{4 - len(done)} graded now, {len(done)} unchanged" in rerun.stderr, (sorted(done), rerun.stderr)
     if how == "kill -9":
         assert "cleaned up after an earlier run that did not finish" in rerun.stderr
     assert sorted(read_csv(rerun.out)) == ["a1", "a2", "a3", "a4"]
