@@ -87,8 +87,9 @@ class Network:
         self.nodes = list(nodes)
         self.links: dict[tuple[str, str], LinkConfig] = {}
         self.in_flight: dict[int, Envelope] = {}
-        self.groups: Optional[dict[str, Optional[int]]] = None  # endpoint -> partition group (None: every)
-        self.client_group: Optional[int] = None          # the group of endpoints a partition does not name
+        # endpoint -> partition group; an endpoint not listed (a client not named), or listed as None
+        # (reconnected), reaches every side
+        self.groups: Optional[dict[str, Optional[int]]] = None
         self.cut: set[tuple[str, str]] = set()           # one-way cut links (src, dst)
         self._streams: dict[tuple[str, str], _LinkStream] = {}
         self._next_id = 1
@@ -102,7 +103,7 @@ class Network:
             return f"link {src}->{dst} is cut"
         groups = self.groups
         if groups is not None:
-            a, b = groups.get(src, self.client_group), groups.get(dst, self.client_group)
+            a, b = groups.get(src), groups.get(dst)
             if a is not None and b is not None and a != b:
                 return f"{src} and {dst} are on different sides of a partition"
         return None
@@ -112,7 +113,7 @@ class Network:
         if any(who in link for link in self.cut):
             return "a cut link"
         groups = self.groups
-        if groups is not None and groups.get(who, self.client_group) is not None:
+        if groups is not None and groups.get(who) is not None:
             return "a partition"
         return None
 
@@ -123,7 +124,6 @@ class Network:
     def split(self, groups: list[list[str]]) -> None:
         """Partition into ``groups`` (every server is in one); clients not named reach every side."""
         self.groups = {x: i for i, g in enumerate(groups) for x in g}
-        self.client_group = None
 
     def reconnect(self, who: str) -> None:
         """``who`` reaches every side again and loses its cut links; the rest stays split."""
@@ -188,10 +188,6 @@ class Network:
         self._next_id += 1
         self.in_flight[copy.id] = copy
         return (env, copy), None
-
-    def take(self, mid: int) -> Optional[Envelope]:
-        """Remove and return envelope ``mid`` if it is still in flight."""
-        return self.in_flight.pop(mid, None)
 
     def remember(self, mid: int, fate: tuple) -> None:
         """Keep ``(what, time, reason)`` of message ``mid`` for :meth:`fate` (the last few thousand)."""
