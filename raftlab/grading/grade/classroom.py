@@ -48,7 +48,9 @@ from ..sandbox.box import (
     box_can_read,
     claim_free_uids,
     claim_uids,
+    entry_files,
     kill_user,
+    kit_hiding_problem,
     prepare_box_python,
     running_as_root,
 )
@@ -268,15 +270,20 @@ class ClassGrader:
         rules = PACKAGE / "rules.py"
         if identity is not None and box_can_read(self.python, identity, rules):
             kit = PACKAGE.parent
+            why = kit_hiding_problem()
+            hidden = (f"the boxes cannot start with the kit hidden ({why})" if why else
+                      "the boxes start with the kit hidden, yet they can read it")
             self.log(f"raftlab grade: warning: the boxes' users can read the reference rules ({rules}), so a "
-                     f"submission could copy them from disk while it is graded; the boxes do not need them "
-                     f"(they import exam copies): `chmod -R o-rwx {PACKAGE} {kit / 'tests'}` "
-                     f"(see docs/grading-threat-model.md)")
+                     f"submission could copy them from disk while it is graded ({hidden}); the boxes do not "
+                     f"need them (they import exam copies): `chmod -R o-rwx {PACKAGE} {kit / 'tests'} "
+                     f"{kit / '.git'}` (see docs/grading-threat-model.md)")
 
     def _boxes(self, root: Path, slot: int) -> tuple:
         """The two boxes of job ``slot`` for the submission folder ``root``."""
-        boxes = (Sandbox(root / "tests-box", self.identities[2 * slot], self.setup_.limits, self.python),
-                 Sandbox(root / "notebooks-box", self.identities[2 * slot + 1], self.setup_.limits, self.python))
+        reveal = entry_files(self.setup_.check_entry)
+        boxes = (Sandbox(root / "tests-box", self.identities[2 * slot], self.setup_.limits, self.python, reveal),
+                 Sandbox(root / "notebooks-box", self.identities[2 * slot + 1], self.setup_.limits, self.python,
+                         reveal))
         with self.lock:
             self.boxes.update(boxes)
         return boxes

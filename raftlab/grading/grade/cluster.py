@@ -38,6 +38,7 @@ from ..sandbox.box import (
     Sandbox,
     claim_free_uids,
     claim_uids,
+    entry_files,
     prepare_box_python,
     running_as_root,
 )
@@ -137,8 +138,10 @@ class WorkerGrader:
             folder = unpack_tree(files, root / "student") if staged.folder is not None else None
             staged = replace(staged, folder=folder)
             found = scan(staged)
-            boxes = (Sandbox(root / "tests-box", self.identities[2 * slot], self.setup.limits, self.python),
-                     Sandbox(root / "notebooks-box", self.identities[2 * slot + 1], self.setup.limits, self.python))
+            reveal = entry_files(self.setup.check_entry)
+            boxes = (Sandbox(root / "tests-box", self.identities[2 * slot], self.setup.limits, self.python, reveal),
+                     Sandbox(root / "notebooks-box", self.identities[2 * slot + 1], self.setup.limits, self.python,
+                             reveal))
             result = grade_submission(self.setup, root, boxes[0], boxes[1], staged, found)
             result["notes"] = staged.notes + [n for n in found.notes if n not in staged.notes] + result["notes"]
             return result
