@@ -30,3 +30,19 @@ def no_notebooks(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("no_notebooks")
 
 
+
+
+@pytest.fixture(scope="session")
+def kit_bytecode() -> Path:
+    """The kit's compiled reference rules (raftlab/__pycache__/rules.*.pyc), as a submission could find
+    them.  Python writes that file on first import unless told not to (PYTHONDONTWRITEBYTECODE, as on
+    some machines and CIs), so the routes that read it make sure it is there."""
+    import importlib.util
+    import py_compile
+
+    import raftlab.rules
+    source = raftlab.rules.__file__
+    cached = Path(importlib.util.cache_from_source(source))
+    if not cached.exists():
+        py_compile.compile(source, cfile=str(cached), doraise=True)
+    return cached

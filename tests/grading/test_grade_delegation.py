@@ -164,7 +164,7 @@ def replicates(module: Path) -> bool:
 
 
 @pytest.mark.parametrize("route", IN_PROCESS + tuple(FROM_DISK))
-def test_each_route_reaches_the_reference_where_it_is_there(tmp_path, route):
+def test_each_route_reaches_the_reference_where_it_is_there(tmp_path, route, kit_bytecode):
     module = tmp_path / f"{route}.py"
     module.write_text(ROUTES[route])
     assert replicates(module)
@@ -175,7 +175,7 @@ def test_each_route_reaches_the_reference_where_it_is_there(tmp_path, route):
 
 
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory, no_notebooks):
+def graded(tmp_path_factory, no_notebooks, kit_bytecode):
     work = tmp_path_factory.mktemp("delegation")
     subs = work / "submissions"
     subs.mkdir()

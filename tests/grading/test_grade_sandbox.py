@@ -261,7 +261,7 @@ READ_KIT = ("import os, subprocess, sys\n"
 
 
 @needs_root
-def test_a_box_cannot_read_the_kit_by_path_yet_runs_the_venv(box):
+def test_a_box_cannot_read_the_kit_by_path_yet_runs_the_venv(box, kit_bytecode):
     hides_the_kit()
     assert all(p.exists() for p in KIT_FILES)
     result = box.run([box.python.executable, "-I", "-c", READ_KIT, *map(str, KIT_FILES)], env=box.env())
@@ -270,7 +270,7 @@ def test_a_box_cannot_read_the_kit_by_path_yet_runs_the_venv(box):
 
 
 @needs_root
-def test_where_the_kit_cannot_be_hidden_a_box_reads_it_as_before(work, box_python, monkeypatch):
+def test_where_the_kit_cannot_be_hidden_a_box_reads_it_as_before(work, box_python, monkeypatch, kit_bytecode):
     """The control: the same reads, in a box that starts without a mount namespace (what a
     machine that cannot make one gets), reach every file of the kit."""
     from raftlab.grading.sandbox import mounts
