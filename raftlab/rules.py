@@ -352,8 +352,10 @@ def advance_configuration(node: Node) -> None:
     * once C_old,new is committed, the leader appends C_new (section 6);
     * it catches up learners in rounds (dissertation 4.2.1): a round replicates
       everything the leader's log held when the round started; when a round ends
-      within the minimum election timeout, the learner is promoted to voter (one at
-      a time for single-server changes), else another round starts.  (The
+      within the minimum election timeout, the learner is promoted to voter, else
+      another round starts.  Single-server changes promote one learner at a time;
+      the other methods promote all the learners together once every one has caught
+      up (several servers join in one change).  (The
       dissertation gives up after about 10 rounds; here a learner that never catches
       up stays a learner until the operator removes it.)"""
     if node.role is not Role.LEADER:
@@ -385,11 +387,13 @@ def advance_configuration(node: Node) -> None:
         return
     if node.config.membership == "single":
         ready = ready[:1]
+    elif len(ready) < len(conf.learners):
+        return
     for learner in ready:
         del node.catch_up[learner]
     voters = conf.voters + tuple(ready)
     learners = tuple(x for x in conf.learners if x not in ready)
-    node.note(f"{', '.join(ready)} caught up with the log: promoting to voter")
+    node.note(f"promoted {', '.join(ready)} to voter: caught up with the log")
     if node.config.membership == "joint":
         node.rules.append_configuration(node, conf.joint(voters, learners))
     else:
