@@ -55,7 +55,7 @@ __all__ = ["SafetyChecker", "PROPERTIES"]
 
 PROPERTIES = ("Election Safety", "Leader Append-Only", "Log Matching", "Leader Completeness",
               "State Machine Safety", "Committed entries never lost", "Index order",
-              "One change at a time", "Acknowledged writes durable", "Linearizability")
+              "Acknowledged writes durable", "Linearizability", "One change at a time")
 
 
 def _entry(index: int, e: Entry) -> str:
