@@ -16,7 +16,7 @@ PYTEST_FLAGS ?= -q -ra -n auto --dist loadscope
 NBVAL_FLAGS  := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 
 .DEFAULT_GOAL := help
-.PHONY: help venv lint test lab bench bench-compare experiment clean distclean
+.PHONY: help venv lint test lab bench bench-compare mutants experiment clean distclean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -62,6 +62,9 @@ bench: venv ## print the speed figures: engine, views, autograder, class grading
 
 bench-compare: venv ## the engine's speed before (REV=git revision) and after, in one run: make bench-compare REV=a049663
 	$(PY) bench/compare.py $(REV)
+
+mutants: venv ## mutation testing (mutmut): each exercise's reference functions against its graded tests, survivors listed
+	$(PY) bench/mutants.py
 
 experiment: venv ## the Raft paper's election experiment (section 9.3, Figure 16): 1,000 trials per range
 	$(PY) tools/election_experiment.py

@@ -10,8 +10,11 @@ The class is a fixed mix (the same every run):
 It grades with the instructor's real setup (tests/exercises, hidden tests included, and the
 checkpoint notebooks in exercises/checkpoints), prints the wall time and submissions per
 minute (target: 100 in under 10 minutes), then re-runs with nothing changed (all cached).
+Then the same class, in the same run, through a Dask LocalCluster of --jobs worker processes
+(one thread each) with `raftlab grade --scheduler`: its wall time, and the distributed path's
+overhead over the local pool (target: within 15%).  --no-cluster skips that part.
 
-    python bench/grade.py [--count 100] [--jobs 2] [--keep DIR]
+    python bench/grade.py [--count 100] [--jobs 2] [--keep DIR] [--no-cluster]
 """
 from __future__ import annotations
 
@@ -154,6 +157,7 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=100)
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--keep", help="keep the generated class and the results in this folder")
+    parser.add_argument("--no-cluster", action="store_true", help="skip the Dask LocalCluster part")
     args = parser.parse_args()
     tests = REPO / "tests" / "exercises"
     if not list(tests.glob("test_*.py")):
@@ -183,9 +187,35 @@ def main() -> None:
             rows = {row["student"]: row for row in csv.DictReader(f)}
         _report(rows, kinds, work)
         print(f"  {summary}")
+        if not args.no_cluster:
+            _cluster(work, args.jobs, seconds, args.count)
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
+
+
+def _cluster(work: Path, jobs: int, local_seconds: float, count: int) -> None:
+    """The same class through a LocalCluster of ``jobs`` worker processes (`--scheduler`)."""
+    try:
+        from distributed import LocalCluster
+    except ImportError:
+        print("  cluster: skipped (no Dask distributed: pip install raftlab[grade])")
+        return
+    there = work / "cluster"
+    there.mkdir()
+    with LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True, dashboard_address=None,
+                      silence_logs=40) as cluster:
+        address = cluster.scheduler_address
+        grade(work / "empty", there, jobs, "--scheduler", address)          # its calibration, not timed
+        seconds, summary = grade(work / "submissions", there, jobs, "--scheduler", address)
+        again, _ = grade(work / "submissions", there, jobs, "--scheduler", address)
+    same = (there / "grades.csv").read_text() == (work / "grades.csv").read_text()
+    overhead = (seconds - local_seconds) / local_seconds * 100
+    print(f"  through a Dask LocalCluster ({jobs} worker processes, 1 thread each): {seconds:.1f} s wall, "
+          f"{count / seconds * 60:.1f} submissions/minute; re-run {again:.1f} s (cached)")
+    print(f"  distributed overhead over the local pool: {overhead:+.1f}% (target: within 15%: "
+          f"{'met' if overhead <= 15 else 'NOT met'}); same gradebook: {'yes' if same else 'NO'}")
+    print(f"  {summary}")
 
 
 def _report(rows: dict, kinds: dict, work: Path) -> None:

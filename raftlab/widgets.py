@@ -6,6 +6,8 @@
     Explorer(sim)                                        # every control
     Explorer(sim, controls=["step", "crash", "log"])     # only what a lesson needs
     Explorer.from_file("run.json")                       # play back a run saved with sim.save()
+    Explorer.from_run(result.run, step=5)                # a run as data (e.g. explore()'s), at step 5
+    Explorer(sim, views=("cluster", "history"))          # the clients' history beside the cluster
 
 Every control calls one public method of :class:`raftlab.Simulation` (``step``, ``advance``, ``crash``,
 ``restart``, ``drop``, ``deliver``, ``isolate``, ``reconnect``, ``partition``, ``heal``, ``timeout``,
@@ -23,6 +25,11 @@ The widgets are attributes (``explorer.step_button``, ``explorer.node_picker``, 
 and the slider play that run back with :func:`raftlab.run.play`, operator actions included; any other action
 starts a new branch from there, like typing after an undo.
 
+**The clients' history.**  With the ``"history"`` view, the Explorer checks the clients' history at every
+redraw (:func:`raftlab.linearizability.check`, only when it changed; the check never stops the run), says
+under the picture whether it is linearizable, outlines in red the operations that cannot be ordered, and
+offers to go to the step before the answer that made it wrong (:meth:`Explorer.go_to_history_problem`).
+
 **Drawing.**  The picture is a PNG drawn by matplotlib's Agg backend (:class:`raftlab.viz.Renderer`, one
 figure reused) into an ``ipywidgets.Image``.  Nothing is printed into the notebook, so nbval sees no
 output from it.  Changes made from code in other cells (``sim.crash(2)``) are drawn when that cell ends.
@@ -39,7 +46,9 @@ import ipywidgets as w
 
 from . import viz
 from .errors import ConfigError, NodeError, OperatorError, RaftlabError, SafetyViolation
-from .events import Violation
+from .events import ClientDone, Violation
+from .linearizability import Verdict
+from .linearizability import check as check_linearizable
 from .run import Run, play
 from .sim import Simulation
 from .viz.tables import html_table
@@ -55,6 +64,7 @@ _FRAME_MS = 100                  # Play: one frame every 100 ms of wall-clock ti
 _QUEUED_S = 0.005                # a Play tick handled this soon after the previous one had been queued
 _OK, _BAD, _MUTED = "#1b7f3b", "#c62828", "#666666"
 _ANY = "any"                     # the "to" picker's choice for "let the client pick"
+_HISTORY_STATES = 100_000        # the linearizability search's budget per redraw (it says "unknown" past it)
 
 
 # --- small builders -------------------------------------------------------------------------------------
@@ -87,7 +97,8 @@ class Explorer(w.VBox):
     """A control panel and live picture of a :class:`~raftlab.Simulation`.
 
     ``controls``: None for all of :data:`CONTROLS`, or a list of their names.
-    ``views``: the pictures, from :data:`raftlab.viz.VIEWS` ("cluster", "logs", "timeline", "counts")."""
+    ``views``: the pictures, from :data:`raftlab.viz.VIEWS` ("cluster", "logs", "timeline", "counts",
+    "history")."""
 
     def __init__(self, sim: Simulation, controls: Optional[Iterable[str]] = None,
                  views: Sequence[str] = ("cluster", "logs"), *, dpi: int = 100, **kwargs: Any):
@@ -107,6 +118,9 @@ class Explorer(w.VBox):
         self._busy = False
         self._playhead: Optional[int] = None
         self._last_tick = 0.0                    # time.monotonic() when the last Play frame was done
+        #: the clients' history as last checked (with the "history" view), else None
+        self.verdict: Optional[Verdict] = None
+        self._verdict_of: Optional[tuple] = None   # the history that verdict is about
         self._build()
         super().__init__(children=self._layout(), **kwargs)
         self.add_class("raftlab-explorer")
@@ -141,6 +155,14 @@ class Explorer(w.VBox):
         self.legend.add_class("raftlab-legend")
         self.status = w.HTML(layout=w.Layout(min_height="1.5em"))
         self.status.add_class("raftlab-status")
+        self.history_status = w.HTML(layout=w.Layout(flex="1 1 0", min_width="0"))
+        self.history_status.add_class("raftlab-history")
+        self.history_jump_button = _button("Go to the step before it went wrong",
+                                           "rewind to just before the answer that made the clients' history "
+                                           "impossible; then press Step to watch it arrive", "undo", "danger")
+        self.history_jump_button.layout.display = "none"
+        self.history_jump_button.layout.flex = "0 0 auto"
+        self.history_jump_button.on_click(lambda _: self.go_to_history_problem())
         self.refresh_button = _button("", "redraw the picture", "refresh")
         self.refresh_button.layout.min_width = "2.5em"
         self.refresh_button.on_click(lambda _: self.refresh())
@@ -244,6 +266,9 @@ class Explorer(w.VBox):
             w.HBox(header + [self.refresh_button],
                    layout=w.Layout(align_items="center", justify_content="space-between", grid_gap="8px")),
             self.figure_output, self.legend]
+        if "history" in self.views:
+            rows.append(w.HBox([self.history_status, self.history_jump_button],
+                               layout=w.Layout(align_items="center", grid_gap="8px")))
         rows += [_row(label, items) for label, items in self._control_rows(has) if items]
         rows.append(self.status)
         if "log" in has:
@@ -326,10 +351,23 @@ class Explorer(w.VBox):
     def from_file(cls, path: Union[str, Path], impl: Any = None, **kwargs: Any) -> "Explorer":
         """An Explorer at the start of a run saved with ``sim.save(path)``, ready to play it back: Play,
         Step, Advance and the time slider replay it, operator actions included."""
-        run = Run.load(path, impl=impl)
+        return cls.from_run(Run.load(path, impl=impl), **kwargs)
+
+    @classmethod
+    def from_run(cls, run: Union[dict, str, Run], impl: Any = None, step: int = 0, **kwargs: Any) -> "Explorer":
+        """An Explorer at step ``step`` of a run (a :class:`~raftlab.run.Run`, or its JSON: ``sim.to_json()``,
+        the ``run`` of a safety violation or of :func:`raftlab.explore`), ready to play the rest back.
+        ``impl``: the rules the run was made with, if they are not the reference or your exercises."""
+        if not isinstance(run, Run):
+            run = Run.from_json(run, impl=impl)
+        if not isinstance(step, int) or isinstance(step, bool) or not 0 <= step <= run.steps:
+            raise OperatorError(f"this run has steps 0 to {run.steps}: cannot open it at step {step!r}")
         explorer = cls(run.replay(until=0), **kwargs)
         explorer.tape = run
-        explorer.refresh()
+        if step:
+            explorer.go_to(step)         # as the slider would: a violation on the way shows in the panel
+        else:
+            explorer.refresh()
         return explorer
 
     def load_run(self, data: Union[dict, str, bytes, Run], impl: Any = None) -> bool:
@@ -385,6 +423,27 @@ class Explorer(w.VBox):
         """Back to just after ``step`` (``sim.rewind``), keeping the run ahead for replay."""
         self._playhead = None
         self._act(self.sim.rewind, step)
+
+    def go_to(self, step: int) -> None:
+        """To just after ``step`` (what the time slider does): back with ``sim.rewind``, or forward along the
+        recorded run (operator actions included)."""
+        if step < self.sim.steps:
+            self.rewind(step)
+        elif step > self.sim.steps:
+            self._playhead = None
+            self._act(lambda: play(self.sim, self.tape, to_step=step))
+
+    def go_to_history_problem(self) -> None:
+        """Rewind to just before the answer that made the clients' history impossible to order (the last
+        answer among the operations the verdict names); Step then shows it arrive."""
+        verdict = self._history_verdict()
+        if not verdict.failed:
+            self._say("nothing to go back to: the clients' history is linearizable so far")
+            return
+        step = self._history_problem_step(verdict)
+        self.rewind(max(step - 1, 0))
+        self._say(f"Back at step {self.sim.steps}, just before the answer at t={verdict.replay_time} that no "
+                  f"order of the operations explains. Press Step to watch it arrive.")
 
     def jump_to_problem(self) -> None:
         """Rewind to the step before the safety violation or error; Step then shows it happen."""
@@ -449,14 +508,8 @@ class Explorer(w.VBox):
             self.refresh()                       # show the last frame a paused Play skipped
 
     def _on_slider(self, change) -> None:
-        if self._busy:
-            return
-        target = int(change["new"])
-        if target < self.sim.steps:
-            self.rewind(target)
-        elif target > self.sim.steps:
-            self._playhead = None
-            self._act(lambda: play(self.sim, self.tape, to_step=target))
+        if not self._busy:
+            self.go_to(int(change["new"]))
 
     def _on_message(self, what: str) -> None:
         mid = self.message_picker.value
@@ -507,7 +560,8 @@ class Explorer(w.VBox):
     def refresh(self) -> None:
         """Redraw the picture and update every pane from the simulation."""
         self._stale = False
-        self.figure_output.value = self.renderer.png(self.sim)
+        verdict = self._history_verdict() if "history" in self.views else None
+        self.figure_output.value = self.renderer.png(self.sim, verdict)
         self.frames += 1
         sim = self.sim
         leader = sim.leader()
@@ -529,7 +583,44 @@ class Explorer(w.VBox):
         if "log" in self.controls:
             self.event_log.value = self._events_html()
             self.log_entries.value = self._log_html()
+        if verdict is not None:
+            self._update_history(verdict)
         self._update_safety()
+
+    def _history_verdict(self) -> Verdict:
+        """The clients' history checked (:func:`raftlab.linearizability.check`; again only if it changed).
+        A pure check: unlike ``sim.check_history()`` it never stops the run."""
+        history = self.sim.history()
+        key = tuple((op.client, op.seq, op.invoked, op.completed, op.result) for op in history)
+        if self.verdict is None or key != self._verdict_of:
+            self.verdict = check_linearizable(history, max_states=_HISTORY_STATES)
+            self._verdict_of = key
+        return self.verdict
+
+    def _history_problem_step(self, verdict: Verdict) -> int:
+        """The step in which the answer that made ``verdict``'s history wrong arrived: the last answer among
+        its operations, found in the event log (else: the current step)."""
+        ids = {(op.client, op.seq) for op in verdict.operations if op.completed == verdict.replay_time}
+        for ev in reversed(self.sim.trace):
+            if isinstance(ev, ClientDone) and (ev.client, ev.seq) in ids and ev.time == verdict.replay_time:
+                return ev.step
+        return self.sim.steps
+
+    def _update_history(self, verdict: Verdict) -> None:
+        count = len(self.sim.history())
+        if verdict.failed:
+            ops = "; ".join(f"{op.client}#{op.seq} {' '.join(map(str, op.command))}" for op in verdict.operations)
+            text = (f"<b style='color:{_BAD}'>&#10007; Clients' history NOT linearizable</b> (key "
+                    f"{html.escape(repr(verdict.key))}, wrong by t={verdict.replay_time}): "
+                    f"{html.escape(verdict.explanation)} <i>Cannot be ordered:</i> {html.escape(ops)}")
+        elif verdict.unknown:
+            text = (f"<span style='color:{_MUTED}'>Clients' history: not decided within the search budget "
+                    f"({count} operations)</span>")
+        else:
+            text = (f"<span style='color:{_OK}'>&#10003; Clients' history linearizable</span> "
+                    f"({count} operation{'' if count == 1 else 's'})")
+        self.history_status.value = text
+        self.history_jump_button.layout.display = "" if verdict.failed else "none"
 
     def _update_message_picker(self) -> None:
         envs = self.sim.in_flight()
@@ -561,6 +652,10 @@ class Explorer(w.VBox):
 
     def _problem_step(self) -> int:
         problem = self.sim.violation or self.sim.error
+        verdict = self.sim.history_verdict
+        if isinstance(problem, SafetyViolation) and problem.property == "Linearizability" and verdict is not None \
+                and verdict.failed:
+            return self._history_problem_step(verdict)   # not the step of the check: the step of the answer
         step = getattr(problem, "step", None)
         return step if isinstance(step, int) else self.sim.steps
 

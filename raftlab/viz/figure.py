@@ -12,7 +12,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from .cluster import draw_cluster
-from .history import draw_history
+from .history import draw_history, history_legend_handles
 from .logs import CAPTION, draw_logs
 from .style import BACKGROUND, INK, MESSAGE_STYLE, MUTED, ROLE_STYLE
 from .timeline import draw_message_counts, draw_timeline
@@ -29,7 +29,7 @@ VIEWS = tuple(_DRAW)
 # Views that set all their axes state each time, which a renderer can wipe cheaply between frames.
 _WIPEABLE = ("cluster", "logs", "timeline")
 # Views whose titles and legends the Explorer shows elsewhere (its header and its key).
-_BARE = ("cluster", "logs")
+_BARE = ("cluster", "logs", "history")
 
 
 def check_views(views: Sequence[str]) -> tuple[str, ...]:
@@ -116,19 +116,23 @@ class Renderer:
         self.axes = _arrange(self.figure, self.views)
         self.frames = 0
 
-    def draw(self, sim) -> None:
-        """Draw ``sim`` on the figure (without rendering pixels)."""
+    def draw(self, sim, verdict: Any = None) -> None:
+        """Draw ``sim`` on the figure (without rendering pixels); ``verdict``: the linearizability verdict
+        the history view shows (default: the simulation's last ``check_history()``)."""
         for view, ax in self.axes.items():
             if view in _WIPEABLE:
                 _wipe(ax)
             else:
                 ax.clear()
-            _DRAW[view](sim, ax, legend=view not in _BARE, title=view not in _BARE)
+            if view == "history":
+                draw_history(sim, ax, verdict=verdict, legend=False, title=False)
+            else:
+                _DRAW[view](sim, ax, legend=view not in _BARE, title=view not in _BARE)
         self.frames += 1
 
-    def png(self, sim) -> bytes:
-        """Draw ``sim`` and return the frame as PNG bytes."""
-        self.draw(sim)
+    def png(self, sim, verdict: Any = None) -> bytes:
+        """Draw ``sim`` (see :meth:`draw`) and return the frame as PNG bytes."""
+        self.draw(sim, verdict)
         self.canvas.draw()
         buf = io.BytesIO()
         _encode(self.canvas, buf)
@@ -145,10 +149,12 @@ def _encode(canvas: FigureCanvasAgg, buf: IO[bytes]) -> None:
 
 @lru_cache(maxsize=8)
 def legend_png(views: tuple[str, ...] = ("cluster", "logs"), dpi: int = 100, width: float = 10.0) -> bytes:
-    """A key to the Explorer's pictures (roles, message kinds, how to read the logs), drawn once."""
+    """A key to the Explorer's pictures (roles, message kinds, how to read the logs and the clients'
+    history), drawn once."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     views = check_views(views)
-    lines = [("roles", 1)] + [("messages", 2)] * ("cluster" in views) + [("logs", 1)] * ("logs" in views)
+    lines = [("roles", 1)] + [("messages", 2)] * ("cluster" in views) + [("logs", 1)] * ("logs" in views) \
+        + [("history", 1)] * ("history" in views)
     height = 0.27 * sum(n for _, n in lines) + 0.04
     fig = Figure(figsize=(width, height), dpi=dpi, facecolor=BACKGROUND)
     FigureCanvasAgg(fig)
@@ -171,6 +177,10 @@ def legend_png(views: tuple[str, ...] = ("cluster", "logs"), dpi: int = 100, wid
             handles.append(Line2D([], [], ls="none", marker="X", markersize=8, markerfacecolor="#d62728",
                                   markeredgecolor=BACKGROUND, label="lost message"))
             fig.legend(handles=handles, bbox_to_anchor=(0.0, y), ncol=7, **common)
+        elif what == "history":
+            fig.legend(handles=history_legend_handles(), bbox_to_anchor=(0.0, y), ncol=7,
+                       title="Clients' history (a bar from sent to answered):", alignment="left",
+                       title_fontsize=8, **common)
         else:
             fig.text(0.006, y - 0.5 * 0.27 / height, "Logs: " + CAPTION, fontsize=8, color=MUTED, va="center")
         y -= n * 0.27 / height

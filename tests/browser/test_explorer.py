@@ -1,6 +1,7 @@
 """The Explorer in a real JupyterLab: it renders, its buttons reach the kernel, and the picture follows.
 
-Serves tests/browser/notebooks/ (a small notebook that shows an Explorer) from a Lab of its own: the
+Serves tests/browser/notebooks/ (small notebooks that show an Explorer: explorer.ipynb, and history.ipynb
+with the clients' history view) from a Lab of its own: the
 session's `lab_server` serves the lessons folder.
 """
 
@@ -136,3 +137,45 @@ def test_explorer_plays_and_pauses(explorer_lab, page):
     page.locator(f"{EXPLORER} .widget-play button").nth(1).click()      # pause
     assert_no_widget_errors(page)
     _shoot(page, "explorer-playing")
+
+
+def test_explorer_shows_the_clients_history_and_goes_to_where_it_went_wrong(explorer_lab, page):
+    """The "history" view (tests/browser/notebooks/history.ipynb): a stale read is named under the picture,
+    "Go to the step before it went wrong" rewinds to just before the bad answer (the history is then fine),
+    and Step brings the answer back (and the verdict with it)."""
+    from playwright.sync_api import expect
+
+    page.set_viewport_size({"width": 1280, "height": 1900})
+    open_notebook(page, explorer_lab, "history.ipynb")
+    clear_all_outputs(page)
+    run_all_cells(page, timeout=120)
+
+    verdict = page.locator(f"{EXPLORER} .raftlab-history")
+    expect(verdict).to_contain_text("NOT linearizable", timeout=30_000)
+    expect(verdict).to_contain_text("c5#1 get x")
+    page.wait_for_function(
+        "sel => { const img = document.querySelector(sel); return img && img.complete && img.naturalWidth > 0; }",
+        arg=f"{EXPLORER} img.raftlab-figure", timeout=20_000)
+    legend = page.locator(f"{EXPLORER} img.raftlab-legend")
+    page.wait_for_function("img => img.complete && img.naturalHeight > 60", arg=legend.element_handle())
+    assert_no_widget_errors(page)
+    _shoot(page, "explorer-history")
+
+    title = page.locator(f"{EXPLORER} .raftlab-title")
+    end = int(re.search(r"step (\d+)", title.inner_text()).group(1))
+    old_src = _src(page)
+    _button(page, "Go to the step before it went wrong").click()
+    expect(verdict).to_contain_text("linearizable", timeout=20_000)
+    expect(verdict).not_to_contain_text("NOT")
+    expect(page.locator(f"{EXPLORER} .raftlab-status")).to_contain_text("Press Step")
+    back = int(re.search(r"step (\d+)", title.inner_text()).group(1))
+    assert back < end
+    _wait_for_new_picture(page, old_src)
+    expect(_button(page, "Go to the step before it went wrong")).to_be_hidden()
+
+    _button(page, "Step").click()
+    expect(title).to_contain_text(f"step {back + 1}", timeout=20_000)
+    expect(verdict).to_contain_text("NOT linearizable")
+    expect(page.locator(f"{EXPLORER} .raftlab-event-log")).to_contain_text("c5 got #1 get x")
+    assert_no_widget_errors(page)
+    _shoot(page, "explorer-history-answer")

@@ -39,7 +39,7 @@ def stored_outputs(name: str) -> tuple[int, int]:
 
 
 def test_every_lesson_is_tested():
-    assert len(LESSONS) == 8, f"expected lessons 01..08 in notebooks/, found {LESSONS}"
+    assert len(LESSONS) == 9, f"expected lessons 01..09 in notebooks/, found {LESSONS}"
 
 
 @pytest.mark.parametrize("name", LESSONS)
@@ -83,6 +83,6 @@ def test_notebooks_match_their_sources():
     build = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(build)
     sources = sorted(build.SOURCES.glob("[0-9][0-9]_*.py"))
-    assert len(sources) == 9, f"expected lessons 00..08 in tools/lessons/, found {[s.name for s in sources]}"
+    assert len(sources) == 10, f"expected lessons 00..09 in tools/lessons/, found {[s.name for s in sources]}"
     problems = [p for s in sources for p in build.check(s)]
     assert not problems, "\n".join(problems)

@@ -39,7 +39,7 @@ def seeded(tmp_path, calibrated):
 
 def test_an_empty_class_gets_a_header_and_the_reference_proves_the_boxes(calibrated):
     path, result = calibrated
-    assert (result.out.read_text() == "student,total,max,status,ex1,ex2,ex3,reason\n")
+    assert (result.out.read_text() == "student,total,max,status,ex1,ex2,ex3,similarity,reason\n")
     cal = json.loads(path.read_text())["calibration"]
     assert [(e["number"], e["title"], e["max"]) for e in cal["exercises"]] == [
         (1, "Elections", 3.0), (2, "RequestVote", 3.0), (3, "AppendEntries", 3.0)]

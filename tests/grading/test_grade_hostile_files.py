@@ -132,7 +132,7 @@ def test_the_gradebook_has_one_row_per_submission(graded):
     result, rows, _ = graded
     assert len(rows) == 18
     header = result.out.read_text().splitlines()[0]
-    assert header == "student,total,max,status,ex1,ex2,ex3,reason"
+    assert header == "student,total,max,status,ex1,ex2,ex3,similarity,reason"
 
 
 def test_a_missing_exercise_file(graded):

@@ -36,8 +36,8 @@ def result(student="alice", explanation="assert 1 == 2", message="Cell outputs d
 def test_the_gradebook_has_a_column_per_exercise_and_notebook():
     text = csv_text([result(problems=["exercise 1: it broke"], notes=["ignored conftest.py"])], CAL)
     rows = list(csv.reader(io.StringIO(text)))
-    assert rows[0] == ["student", "total", "max", "status", "ex1", "ex2", "cp1", "reason"]
-    assert rows[1] == ["alice", "2", "6", "problems", "0", "2", "0", "exercise 1: it broke; ignored conftest.py"]
+    assert rows[0] == ["student", "total", "max", "status", "ex1", "ex2", "cp1", "similarity", "reason"]
+    assert rows[1] == ["alice", "2", "6", "problems", "0", "2", "0", "", "exercise 1: it broke; ignored conftest.py"]
 
 
 @pytest.mark.parametrize("name", ["=HYPERLINK(\"http://x\")", "+1", "-1", "@SUM(A1)"])

@@ -225,3 +225,78 @@ def test_before_a_run_the_box_is_emptied_and_its_users_files_in_tmp_removed(box)
         assert run(box, "import os; open(os.path.join(os.environ['HOME'], 'x'), 'w')").returncode == 0
     finally:
         mine.unlink()
+
+
+#: The instructor's kit on disk, as a submission could name it: the reference rules, their bytecode,
+#: the bug catalogue, the self-tests' second solution, and the repository's objects.
+KIT = Path(__file__).resolve().parents[2]
+KIT_FILES = [KIT / "raftlab" / "rules.py",
+             KIT / "raftlab" / "__pycache__" / f"rules.{sys.implementation.cache_tag}.pyc",
+             KIT / "raftlab" / "grading" / "bugs", KIT / "tests" / "grading_selftest" / "alternative_solution.py",
+             KIT / ".git" / "HEAD"]
+
+
+def hides_the_kit():
+    """Skip where this machine cannot make mount namespaces -- except in CI (CI=true), which
+    grades as root on a machine that can: there the kit must be hidden."""
+    from raftlab.grading.sandbox.box import kit_hiding_problem
+    why = kit_hiding_problem()
+    if why is not None and not os.environ.get("CI"):
+        pytest.skip(f"the boxes cannot hide the kit here: {why}")
+    assert why is None, why
+
+
+READ_KIT = ("import os, subprocess, sys\n"
+            "for path in sys.argv[1:]:\n"
+            "    try:\n"
+            "        print('read' if (os.listdir(path) if os.path.isdir(path) else open(path, 'rb').read(1)) "
+            "else 'empty')\n"
+            "    except OSError as exc:\n"
+            "        print(type(exc).__name__)\n"
+            "git = subprocess.run(['git', '-c', 'safe.directory=*', '--git-dir', sys.argv[-1].rsplit('/', 1)[0],\n"
+            "                      'show', 'HEAD:raftlab/rules.py'], capture_output=True)\n"
+            "print('git read' if b'def handle_append_entries' in git.stdout else 'git failed')\n"
+            "import pytest, nbval\n"             # the venv (inside the kit here) still runs
+            "print('ran')\n")
+
+
+@needs_root
+def test_a_box_cannot_read_the_kit_by_path_yet_runs_the_venv(box):
+    hides_the_kit()
+    assert all(p.exists() for p in KIT_FILES)
+    result = box.run([box.python.executable, "-I", "-c", READ_KIT, *map(str, KIT_FILES)], env=box.env())
+    assert result.output.split("\n")[:7] == ["FileNotFoundError"] * 5 + ["git failed", "ran"], result.output
+    assert box.view is not None and str(KIT) in box.view.hidden
+
+
+@needs_root
+def test_where_the_kit_cannot_be_hidden_a_box_reads_it_as_before(work, box_python, monkeypatch):
+    """The control: the same reads, in a box that starts without a mount namespace (what a
+    machine that cannot make one gets), reach every file of the kit."""
+    from raftlab.grading.sandbox import mounts
+    monkeypatch.setattr(mounts, "problem", lambda: "not on this machine (the test says so)")
+    seen = Sandbox(work / "kit-visible", Identity.for_slot(1, uid_base()), TIGHT, box_python)
+    try:
+        assert seen.view is None
+        result = seen.run([seen.python.executable, "-I", "-c", READ_KIT, *map(str, KIT_FILES)], env=seen.env())
+        assert result.output.split("\n")[:7] == ["read"] * 5 + ["git read", "ran"], result.output
+    finally:
+        seen.close()
+
+
+@needs_root
+def test_the_box_drops_to_its_user_after_entering_its_view(box):
+    """The switch of user happens in the child after the mounts: the box is its own user, with no
+    groups, cannot undo the view (no privilege to unmount) and cannot write what is shown again."""
+    hides_the_kit()
+    code = ("import ctypes, os, sys\n"
+            "libc = ctypes.CDLL(None, use_errno=True)\n"
+            f"print(os.getuid(), os.getgid(), os.getgroups(), libc.umount2({str(KIT).encode()!r}, 2), "
+            "libc.unshare(0x00020000))\n"
+            "try:\n"
+            "    open(os.path.join(sys.prefix, 'pyvenv.cfg'), 'a')\n"
+            "except OSError as exc:\n"
+            "    print(type(exc).__name__)\n")
+    result = box.run([box.python.executable, "-I", "-c", code], env=box.env())
+    uid = box.identity.uid
+    assert result.output.split("\n")[:2] == [f"{uid} {uid} [] -1 -1", "PermissionError"], result.output

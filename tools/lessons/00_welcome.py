@@ -192,8 +192,9 @@ Explorer(playground)
 # | [4. Commitment and safety](04_commitment_and_safety.ipynb) | the safety properties; the paper's Figure 8 | 5 |
 # | [5. Faults](05_faults.ipynb) | loss, partitions, crashes, pre-vote and check-quorum | |
 # | [6. Clients](06_clients.ipynb) | retries, exactly-once, linearizability | 6 |
-# | [7. Log compaction](07_log_compaction.ipynb) | snapshots and InstallSnapshot | |
-# | [8. Debugging distributed systems](08_debugging.ipynb) | a buggy Raft, found, shrunk and fixed | |
+# | [7. What clients see](07_what_clients_see.ipynb) | client histories, linearizability checked, the exhaustive search | |
+# | [8. Log compaction](08_log_compaction.ipynb) | snapshots and InstallSnapshot | |
+# | [9. Debugging distributed systems](09_debugging.ipynb) | a buggy Raft, found, shrunk and fixed | |
 #
 # Keep the paper at hand: "In Search of an Understandable Consensus Algorithm (Extended Version)" by
 # Diego Ongaro and John Ousterhout. Its Figure 2 is a one-page summary of the whole algorithm; the lessons

@@ -284,4 +284,4 @@ Explorer(playground, controls=["step", "advance", "messages", "crash", "partitio
 #   its invocation and its completion. Raft gives that as long as reads go through the log (or are
 #   otherwise confirmed by the leader).
 #
-# **Next:** [Lesson 7, Log compaction](07_log_compaction.ipynb).
+# **Next:** [Lesson 7, What clients see](07_what_clients_see.ipynb).

@@ -25,6 +25,8 @@
 """
 from __future__ import annotations
 
+import dataclasses
+import random
 from typing import Any, Callable, Iterable, Optional, Sequence
 
 from ...campaign import apply_fault, fault_schedule
@@ -40,7 +42,8 @@ from ...sim import Simulation
 
 __all__ = ["RaftCheckFailed", "expect", "select", "selected_impl", "rules_for", "load_problems", "make_node",
            "TimeoutDraws", "take_sent", "describe", "terms", "cluster", "track", "tracked", "forget_tracked",
-           "deliver_all", "elect", "fault_campaign", "settled", "committed_text", "forget_modules"]
+           "deliver_all", "elect", "fault_campaign", "settled", "committed_text", "forget_modules",
+           "with_settings", "churn", "no_bad_schedule"]
 
 
 class RaftCheckFailed(AssertionError):
@@ -298,3 +301,113 @@ def forget_modules() -> None:
     """Forget the loaded code, so the next use reads the files again."""
     _loaded.clear()
     _problems.clear()
+
+
+# --- pre-vote and check-quorum on unit nodes, churn with clients, exhaustive search ---------------
+
+def with_settings(node: Node, **changes: Any) -> Node:
+    """``node`` with some of its settings changed (``pre_vote=True``, ``check_quorum=True``), as the
+    operator's switches in the lessons change them."""
+    node.config = dataclasses.replace(node.config, **changes)
+    return node
+
+
+#: What the churn's clients send: writes with values that tell them apart, and reads.
+_CHURN_KEYS = ("x", "y")
+
+
+def _churn_command(draw: Callable[[], float], n: int) -> tuple:
+    kind, key = draw(), _CHURN_KEYS[int(draw() * len(_CHURN_KEYS))]
+    if kind < 0.4:
+        return ("put", key, f"v{n}")
+    if kind < 0.7:
+        return ("append", key, "abcdefghij"[n % 10])
+    return ("get", key)
+
+
+def churn(impl: Any, seed: int, *, nodes: int = 5, duration: int = 5000, period: int = 250,
+          clients: int = 3, think: int = 40, settle: int = 6000, **config: Any) -> Simulation:
+    """MIT 6.5840's UnreliableChurn, on ``impl``: ``clients`` clients send puts, appends and gets
+    throughout (a new one ``think`` ms after each answer), while every ``period`` ms a seeded
+    nemesis crashes, restarts, cuts off or reconnects a random server, on a network that also loses
+    and duplicates messages; every safety property is checked after every step (acknowledged writes
+    durable among them).  At ``duration`` every server is restarted and reconnected; within
+    ``settle`` ms every request must be answered and every server hold the leader's log, committed.
+    Then two client-visible checks: every write a client was told succeeded is in the committed
+    log of *every* server, and the whole history is linearizable."""
+    settings: dict[str, Any] = dict(drop=0.05, duplicate=0.05, delay=(5, 20), history=200, client_timeout=300)
+    settings.update(config)
+    sim = cluster(impl, nodes=nodes, seed=seed, **settings)
+    draw = random.Random(f"{seed}:churn").random
+    names = sim.names
+    next_request = {f"c{i}": 0 for i in range(1, clients + 1)}
+    sent = 0
+
+    def clients_act() -> None:
+        nonlocal sent
+        for cid, due in next_request.items():
+            c = sim.clients.get(cid)
+            if c is not None and c.pending is not None:
+                next_request[cid] = sim.now + think
+            elif sim.now >= due:
+                sent += 1
+                sim.client_request(_churn_command(draw, sent), client=cid)
+
+    t = 0
+    while t < duration:
+        name = names[int(draw() * len(names))]
+        node = sim.node(name)
+        move = draw()
+        if node.crashed:
+            sim.restart(name)
+        elif sim.network.blocked_anywhere(name) and move < 0.5:
+            sim.reconnect(name)
+        elif move < 0.5:
+            sim.crash(name)
+        else:
+            sim.isolate(name)
+        for _ in range(period // 10):
+            clients_act()
+            sim.advance(10)
+        t += period
+    sim.heal()
+    for node in sim.nodes.values():
+        if node.crashed:
+            sim.restart(node.id)
+    ok = sim.run_until(settled, within=settle)
+    expect(ok, f"churn seed {seed}: {settle} ms after every server was restarted and reconnected "
+               f"(t={duration}), the cluster has not recovered: {_unsettled_text(sim)}")
+    writes = [op for op in sim.operations if op.completed is not None and op.command[0] in ("put", "append")]
+    for node in sim.nodes.values():
+        held = {(e.client_id, e.seq) for e in sim.committed(node.id)}
+        lost = [op for op in writes if (op.client, op.seq) not in held]
+        expect(not lost, f"churn seed {seed}: {lost[0] if lost else ''} was acknowledged to its client, but "
+                         f"it is not in {node.id}'s committed log at the end: an acknowledged write was lost")
+    verdict = sim.check_history()
+    expect(verdict.ok, f"churn seed {seed}: the clients' history of {len(sim.operations)} operations is not "
+                       f"linearizable: {verdict.explanation} (rewind to t={verdict.replay_time} to watch it)")
+    return sim
+
+
+def _choice_text(action: Any) -> str:
+    if isinstance(action, (list, tuple)) and len(action) >= 4:
+        kind, args = action[2], action[3]
+        return f"{kind} {' '.join(map(str, args))}".strip()
+    return str(action)
+
+
+def no_bad_schedule(impl: Any, what: str, start: Optional[Simulation] = None, **search: Any) -> Any:
+    """Exhaustive search (:func:`raftlab.explore.explore`, breadth-first) of every schedule of at most
+    ``depth`` choices of a small cluster running ``impl`` (or from ``start``, a simulation built with
+    :func:`raftlab.explore.search_config` and ``impl``); fail, naming the shortest schedule and the
+    property it breaks, if any does.  ``what`` says in words what was searched."""
+    from ...explore import explore
+    result = explore(start=start, **search) if start is not None else explore(impl=impl, **search)
+    cause = getattr(result.violation, "__cause__", None)
+    if isinstance(cause, NotImplementedError):
+        raise cause                               # an unwritten function: say so, as every other test does
+    if result.found:
+        actions = (result.run or {}).get("actions", [])
+        expect(False, f"{what}: a schedule of {result.depth} choices breaks your rules: "
+                      f"{', '.join(_choice_text(a) for a in actions)}: {result.violation}")
+    return result

@@ -36,7 +36,7 @@ import time
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional
+from typing import Callable, Optional
 
 from ..check.exam import PACKAGE
 from ..sandbox.box import (
@@ -48,12 +48,16 @@ from ..sandbox.box import (
     box_can_read,
     claim_free_uids,
     claim_uids,
+    entry_files,
     kill_user,
+    kit_hiding_problem,
     prepare_box_python,
     running_as_root,
 )
+from .cluster import ClusterPool, Shipment, pack_tree
 from .report import csv_text, feedback_markdown, safe_filename, write_atomic
 from .runner import Calibration, CalibrationError, GraderSetup, calibrate, grade_submission
+from .similarity import DEFAULT_THRESHOLD, SimilarityReport, build_report, folder_code, write_html
 from .stage import discover, scan, stage
 
 __all__ = ["register", "grade_class", "GradeOptions", "main"]
@@ -88,6 +92,9 @@ class GradeOptions:
     keep_work: bool = False
     check_entry: str = "raftlab.cli:main"
     progress: bool = True
+    similarity_threshold: float = DEFAULT_THRESHOLD   #: flag exercise code this much like another's (0..1)
+    similarity_dir: Optional[Path] = None             #: the similarity pages (None: ``similarity/`` by --out)
+    scheduler: Optional[str] = None                   #: a Dask scheduler's address: grade on its cluster
 
     def limits(self) -> Limits:
         return Limits(wall=self.run_timeout, cpu=int(self.run_timeout) + 1, memory_mb=self.memory_mb,
@@ -162,6 +169,8 @@ class ClassGrader:
         self.lock = threading.Lock()
         self.results: dict = {}      # student -> result (this run's, or the cached one)
         self.counts = {"graded": 0, "cached": 0}
+        self.codes: dict = {}        # student -> exercise -> the code compared by the similarity report
+        self.similarity: Optional[SimilarityReport] = None
 
     # --- setup -------------------------------------------------------------------------
     def _identities(self) -> list:
@@ -261,15 +270,20 @@ class ClassGrader:
         rules = PACKAGE / "rules.py"
         if identity is not None and box_can_read(self.python, identity, rules):
             kit = PACKAGE.parent
+            why = kit_hiding_problem()
+            hidden = (f"the boxes cannot start with the kit hidden ({why})" if why else
+                      "the boxes start with the kit hidden, yet they can read it")
             self.log(f"raftlab grade: warning: the boxes' users can read the reference rules ({rules}), so a "
-                     f"submission could copy them from disk while it is graded; the boxes do not need them "
-                     f"(they import exam copies): `chmod -R o-rwx {PACKAGE} {kit / 'tests'}` "
-                     f"(see docs/grading-threat-model.md)")
+                     f"submission could copy them from disk while it is graded ({hidden}); the boxes do not "
+                     f"need them (they import exam copies): `chmod -R o-rwx {PACKAGE} {kit / 'tests'} "
+                     f"{kit / '.git'}` (see docs/grading-threat-model.md)")
 
     def _boxes(self, root: Path, slot: int) -> tuple:
         """The two boxes of job ``slot`` for the submission folder ``root``."""
-        boxes = (Sandbox(root / "tests-box", self.identities[2 * slot], self.setup_.limits, self.python),
-                 Sandbox(root / "notebooks-box", self.identities[2 * slot + 1], self.setup_.limits, self.python))
+        reveal = entry_files(self.setup_.check_entry)
+        boxes = (Sandbox(root / "tests-box", self.identities[2 * slot], self.setup_.limits, self.python, reveal),
+                 Sandbox(root / "notebooks-box", self.identities[2 * slot + 1], self.setup_.limits, self.python,
+                         reveal))
         with self.lock:
             self.boxes.update(boxes)
         return boxes
@@ -370,14 +384,10 @@ class ClassGrader:
         submissions = discover(opts.submissions)
         self.students = [s for s, _ in submissions]
         todo = self._take_in(submissions)
+        self._compare()
         self._write_csv()
         bar = _progress(len(submissions), len(submissions) - len(todo), opts.progress)
-        slots: queue.Queue = queue.Queue()
-        for slot in range(opts.jobs):
-            slots.put(slot)
-        pool = futures.ThreadPoolExecutor(max_workers=opts.jobs, thread_name_prefix="grade")
-        pending = {pool.submit(self.grade_one, student, source, staged, slots): (student, key)
-                   for student, source, staged, key in todo}
+        pool, pending = self._cluster(todo) if opts.scheduler else self._local(todo)
         interrupted = False
         previous = _on_sigterm()
         try:
@@ -390,7 +400,10 @@ class ClassGrader:
             for box in list(self.boxes):
                 box.kill()
         finally:
-            pool.shutdown(wait=True, cancel_futures=True)
+            if isinstance(pool, ClusterPool):
+                pool.shutdown()
+            else:
+                pool.shutdown(wait=True, cancel_futures=True)
             _restore_sigterm(previous)
             bar.close()
             self._write_csv()
@@ -405,6 +418,46 @@ class ClassGrader:
         self.log(f"raftlab grade: {summary}; wrote {opts.out} and {opts.feedback}/")
         return 0
 
+    def _local(self, todo: list) -> tuple:
+        """Today's pool: ``--jobs`` submissions at once on this machine, two boxes each."""
+        slots: queue.Queue = queue.Queue()
+        for slot in range(self.opts.jobs):
+            slots.put(slot)
+        pool = futures.ThreadPoolExecutor(max_workers=self.opts.jobs, thread_name_prefix="grade")
+        pending = {pool.submit(self.grade_one, student, source, staged, slots): (student, key)
+                   for student, source, staged, key in todo}
+        return pool, pending
+
+    def _cluster(self, todo: list) -> tuple:
+        """Each submission a task on the Dask cluster at ``--scheduler`` (the same boxes, on its workers)."""
+        opts = self.opts
+        tests = Path(opts.tests)
+        shipment = Shipment(
+            digest=self.digest, setup=self.setup_, tests=pack_tree(tests),
+            notebooks={Path(nb).name: Path(nb).read_bytes() for nb in self.setup_.notebooks},
+            sanitize=Path(opts.sanitize).read_bytes() if opts.sanitize is not None else None,
+            same_user=opts.same_user or not running_as_root(),
+            uid_from=None if opts.sandbox_uid is None else opts.sandbox_uid + 2 * opts.jobs)
+        pool = ClusterPool(opts.scheduler or "", shipment, self.log)
+        pending = {}
+        for student, _source, staged, key in todo:
+            files = pack_tree(staged.folder) if staged.folder is not None else {}
+            shutil.rmtree(staged.folder.parent if staged.folder is not None else self.work / "none",
+                          ignore_errors=True)
+            pending[pool.submit(student, key, staged, files, self._finisher(student, staged))] = (student, key)
+        return pool, pending
+
+    def _finisher(self, student: str, staged) -> Callable[[dict], dict]:
+        """What turns a worker's answer into this submission's result (as grade_one does locally)."""
+        def finish(result: dict) -> dict:
+            if "error" in result:
+                out = _ungradable(student, staged.source, result.get("problems", []), [], self.calibration)
+                out.update(error=result["error"], seconds=result.get("seconds", 0))
+                return out
+            result.update(student=student, source=staged.source, status=_status(result))
+            return result
+        return finish
+
     def _take_in(self, submissions: list) -> list:
         """Stage every submission; note the cached and the ungradable ones; return the rest to
         grade, as (student, source, staged, key)."""
@@ -412,6 +465,7 @@ class ClassGrader:
         todo = []
         for i, (student, source) in enumerate(submissions):
             staged = stage(student, source, self.work / f"sub{i:04d}" / "student")
+            self.codes[student] = folder_code(staged.folder, self.calibration.numbers)
             key = hashlib.sha256(f"{self.digest}\n{staged.digest}".encode()).hexdigest()
             self.keys[student] = key
             cached = None if self.opts.force else self._cached(student, key)
@@ -428,6 +482,22 @@ class ClassGrader:
             else:
                 todo.append((student, source, staged, key))
         return todo
+
+    def _compare(self) -> None:
+        """The similarity report of every submission's exercise code (cached ones too: it only
+        parses the staged files, it runs nothing), before anyone is graded, so every gradebook
+        written from now on has its ``similarity`` column.  It flags; it never changes a grade."""
+        opts = self.opts
+        try:
+            self.similarity = build_report(self.codes, self.calibration.numbers, opts.similarity_threshold)
+        except ImportError as exc:
+            self.log(f"raftlab grade: warning: no similarity report ({exc}); `pip install raftlab[grade]`")
+            return
+        folder = opts.similarity_dir or Path(opts.out).resolve().parent / "similarity"
+        write_html(self.similarity, folder)
+        flagged = len(self.similarity.flags)
+        self.log(f"raftlab grade: similarity report in {folder}/index.html: {flagged} submission(s) at or above "
+                 f"{opts.similarity_threshold:.0%} (flagged in the gradebook's similarity column, not deducted)")
 
     def _collect_results(self, pending: dict, bar) -> None:
         """Save each grade as soon as its submission is done (the CSV too), until none is left."""
@@ -474,7 +544,8 @@ class ClassGrader:
     def _write_csv(self) -> None:
         with self.lock:
             rows = list(self._collect().values())
-            write_atomic(Path(self.opts.out), csv_text(rows, self.calibration))
+            flags = {s: self.similarity.column(s) for s in self.students} if self.similarity else {}
+            write_atomic(Path(self.opts.out), csv_text(rows, self.calibration, flags))
 
 
 def _alive(pid: int) -> bool:
@@ -531,6 +602,16 @@ def _positive(kind):
     return parse
 
 
+def _percent(text: str) -> float:
+    try:
+        value = float(text.rstrip("%"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a percentage") from None
+    if not 0 < value <= 100:
+        raise argparse.ArgumentTypeError(f"{text!r} must be a percentage above 0 and at most 100")
+    return value
+
+
 def register(subparsers) -> None:
     p = subparsers.add_parser(
         "grade", help="grade a whole class: a CSV gradebook and a feedback file per student",
@@ -577,6 +658,15 @@ def register(subparsers) -> None:
     p.add_argument("--work-dir", help="where the boxes are made (default: the system's temp folder)")
     p.add_argument("--keep-work", action="store_true", help="keep the boxes' folders (to debug the grader)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="grade each submission on the Dask cluster whose scheduler is at ADDRESS "
+                        "(tcp://host:8786; start it with `dask scheduler`, and `dask worker ADDRESS` on each "
+                        "machine, as root for boxes with users of their own); default: on this machine")
+    p.add_argument("--similarity-threshold", type=_percent, default=round(DEFAULT_THRESHOLD * 100), metavar="PERCENT",
+                   help=f"flag (never deduct) a submission whose code of an exercise is at least PERCENT like "
+                        f"the reference's or another submission's (default {DEFAULT_THRESHOLD:.0%})")
+    p.add_argument("--similarity-report", metavar="DIR",
+                   help="where the similarity pages go (default: similarity/ next to --out)")
     p.add_argument("--check-entry", default="raftlab.cli:main", help=argparse.SUPPRESS)
     p.set_defaults(func=handler)
 
@@ -603,7 +693,10 @@ def options_from_args(args) -> GradeOptions:
         submission_timeout=args.submission_timeout, memory_mb=args.memory, nproc=args.nproc,
         fsize_mb=args.max_file_size, sandbox_uid=args.sandbox_uid, same_user=args.same_user,
         work_dir=Path(args.work_dir) if args.work_dir else None, keep_work=args.keep_work,
-        check_entry=args.check_entry, progress=not args.quiet)
+        check_entry=args.check_entry, progress=not args.quiet,
+        similarity_threshold=args.similarity_threshold / 100,
+        similarity_dir=Path(args.similarity_report) if args.similarity_report else None,
+        scheduler=args.scheduler)
 
 
 def handler(args) -> int:

@@ -13,7 +13,7 @@ import os
 import re
 import tempfile
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Mapping, Optional
 
 __all__ = ["write_atomic", "csv_text", "feedback_markdown", "columns", "safe_filename"]
 
@@ -64,18 +64,21 @@ def reason(result: dict, limit: int = 1000) -> str:
     return text if len(text) <= limit else text[:limit] + " [...see the feedback file]"
 
 
-def csv_text(results: Iterable[dict], calibration) -> str:
-    """The gradebook: student, total, max, status, a column per exercise and notebook, reason."""
+def csv_text(results: Iterable[dict], calibration, similarity: Optional[Mapping[str, str]] = None) -> str:
+    """The gradebook: student, total, max, status, a column per exercise and notebook, similarity,
+    reason.  ``similarity`` maps a student to what the similarity report flags about them (the
+    cell is empty when nothing is flagged: a flag for the instructor to look at, never a deduction)."""
     score_cols = columns(calibration)
+    similarity = similarity or {}
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["student", "total", "max", "status", *score_cols, "reason"])
+    writer.writerow(["student", "total", "max", "status", *score_cols, "similarity", "reason"])
     for r in results:
         scores = {f"ex{e['number']}": _num(e["points"]) for e in r.get("exercises", [])}
         scores.update({Path(nb["name"]).stem: _num(nb["points"]) for nb in r.get("notebooks", [])})
         writer.writerow([_spreadsheet_safe(r["student"]), _num(r.get("total", 0)), _num(r.get("max", 0)),
                          r["status"], *[scores.get(c, "0") for c in score_cols],
-                         _spreadsheet_safe(reason(r))])
+                         _spreadsheet_safe(similarity.get(r["student"], "")), _spreadsheet_safe(reason(r))])
     return out.getvalue()
 
 

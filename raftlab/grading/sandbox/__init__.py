@@ -2,6 +2,7 @@
 
 * :mod:`~raftlab.grading.sandbox.box`      -- a box: its own user, limits, private folder, wall-clock
   timeout, every process killed at the end; the exam copy each run imports raftlab from.
+* :mod:`~raftlab.grading.sandbox.mounts`   -- as root, a box's own mount namespace, with the instructor's kit hidden.
 * :mod:`~raftlab.grading.sandbox.probe`    -- import a submission's files one by one and say how each went.
 * :mod:`~raftlab.grading.sandbox.files`    -- the rules of a submission whose package does not import.
 * :mod:`~raftlab.grading.sandbox.run`      -- start ``raftlab check`` in a box, under the integrity guard.

@@ -8,6 +8,9 @@ The grader runs every piece of a student's code through :meth:`Sandbox.run`:
   "kill every process of that user" kills exactly what the box left behind.  The
   box can read the venv and the copies the grader made, and write nothing else
   of the instructor's;
+* **the instructor's kit hidden** as root, where the machine allows it: the child enters a
+  mount namespace of its own in which the checkout holding raftlab is an empty folder (the venv
+  it runs bound back; :mod:`.mounts`), then drops to the box's user;
 * **resource limits** set in the child before it runs (``RLIMIT_CPU``,
   ``RLIMIT_AS``, ``RLIMIT_NPROC``, ``RLIMIT_FSIZE``, ``RLIMIT_CORE=0``) and a
   **wall-clock timeout**;
@@ -48,10 +51,12 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator, Mapping, Optional, Sequence
 
 from ..check import exam as _exam
+from . import mounts as _mounts
 
 __all__ = ["Limits", "Identity", "RunResult", "Sandbox", "BoxPython", "SandboxSetupError",
            "prepare_box_python", "running_as_root", "check_free_uids", "claim_uids", "claim_free_uids",
-           "kill_user", "module_argv", "box_can_read", "DEFAULT_UID_BASE", "LAST_UID", "EXAM_ENV"]
+           "kill_user", "module_argv", "box_can_read", "uid_lock_folder", "entry_files", "kit_hiding_problem",
+           "DEFAULT_UID_BASE", "LAST_UID", "EXAM_ENV"]
 
 #: First uid of the boxes' users (as root).  Debian reserves 60000-64999 for users created on
 #: demand, so nothing should own these; ``raftlab grade --sandbox-uid`` picks another range.
@@ -133,7 +138,7 @@ def claim_uids(uids: Iterable[int], check: bool = True) -> list:
     held = []
     try:
         for uid in uids:
-            path = os.path.join(tempfile.gettempdir(), f"raftlab-grade-uid-{uid}.lock")
+            path = os.path.join(uid_lock_folder(), f"uid-{uid}.lock")
             fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
             held.append(fd)
             try:
@@ -148,6 +153,22 @@ def claim_uids(uids: Iterable[int], check: bool = True) -> list:
             os.close(fd)
         raise
     return held
+
+
+def uid_lock_folder() -> str:
+    """The folder of the grader's uid claims: ``raftlab-grade-uids`` in the temp folder, the
+    grader's own (mode 0700), so its lock files neither litter /tmp nor can be planted there by
+    another user.  Raises ValueError if that name is taken by something else."""
+    path = os.path.join(tempfile.gettempdir(), "raftlab-grade-uids")
+    try:
+        os.mkdir(path, 0o700)
+    except FileExistsError:
+        pass
+    st = os.lstat(path)
+    if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.geteuid() or st.st_mode & 0o077:
+        raise ValueError(f"{path} is not a folder only this user can use (it holds the grader's uid claims): "
+                         f"remove it and run again")
+    return path
 
 
 def claim_free_uids(count: int, first: int = DEFAULT_UID_BASE, last: int = LAST_UID) -> tuple:
@@ -322,13 +343,19 @@ class Sandbox:
     """
 
     def __init__(self, root: Path, identity: Optional[Identity], limits: Limits = Limits(),
-                 python: Optional["BoxPython"] = None):
+                 python: Optional["BoxPython"] = None, reveal: Sequence = ()):
         if identity is not None and not running_as_root():
             raise PermissionError("only root can run a box as another user")
         self.root = Path(root)
         self.identity = identity
         self.limits = limits
         self.python = python or BoxPython(sys.executable, {})
+        #: As root (where the machine allows it): the mount namespace every run starts in, with the
+        #: instructor's kit hidden (see :mod:`.mounts`); ``reveal`` names files in the kit the runs
+        #: are given by path (a ``--check-entry`` file).  None: the box sees the machine's files.
+        self.view: Optional[_mounts.KitView] = None
+        if identity is not None:
+            self.view = _kit_view(self.python, (self.root, self.root.parent, *reveal))
         self.token = secrets.token_hex(8)
         self._marker = f"RAFTLAB_SANDBOX={self.token}".encode()
         self._lock = threading.Lock()
@@ -451,6 +478,10 @@ class Sandbox:
 
     # --- running ------------------------------------------------------------------------
     def _preexec(self) -> Callable[[], None]:
+        """What the child does before it runs the command: as root, enter the box's mount
+        namespace (the kit hidden) and drop to the box's user -- ``setgroups([])``, ``setgid``,
+        ``setuid``, in that order, here rather than through Popen's ``user=``, which switches
+        before this runs and so before the mounts -- then set the limits."""
         lim = self.limits
         nproc = lim.nproc
         if self.identity is None:
@@ -464,7 +495,10 @@ class Sandbox:
             (resource.RLIMIT_CORE, (0, 0)),
         ]
 
-        def apply() -> None:  # runs in the child, after the switch of user, before exec
+        drop = _become(self.identity, self.view)
+
+        def apply() -> None:  # runs in the child, before exec
+            drop()
             for res, value in settings:
                 resource.setrlimit(res, value)
         return apply
@@ -518,15 +552,12 @@ class Sandbox:
     def _start(self, argv: Sequence[str], env: dict, cwd: Optional[Path], log_path: Path,
                pass_fds: tuple) -> subprocess.Popen:
         """Start ``argv`` as the box's user, in a new session, under the limits, output to ``log_path``."""
-        kwargs: dict = {}
-        if self.identity is not None:
-            kwargs.update(user=self.identity.uid, group=self.identity.gid, extra_groups=[])
         with open(log_path, "wb") as log:
             with self._lock:
                 proc = subprocess.Popen(list(argv), stdin=subprocess.DEVNULL, stdout=log,
                                         stderr=subprocess.STDOUT, cwd=str(cwd or self.cwd),
                                         env=env, start_new_session=True, close_fds=True,
-                                        pass_fds=pass_fds, preexec_fn=self._preexec(), **kwargs)
+                                        pass_fds=pass_fds, preexec_fn=self._preexec())
                 self._procs.append(proc)
         return proc
 
@@ -617,10 +648,52 @@ def prepare_box_python(work_root: Path, identity: Optional[Identity],
 
 
 def _box_run(py: BoxPython, identity: Identity, code: str) -> subprocess.CompletedProcess:
+    """Run ``code`` as a box's user would: in the boxes' view of the files (the kit hidden, where
+    the machine allows it), as ``identity``."""
     env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": "/nonexistent", **py.env}
-    return subprocess.run([py.executable, "-I", "-c", code], user=identity.uid, group=identity.gid,
-                          extra_groups=[], env=env, cwd="/", stdin=subprocess.DEVNULL,
-                          capture_output=True, timeout=60)
+    return subprocess.run([py.executable, "-I", "-c", code], preexec_fn=_become(identity, _kit_view(py, ())),
+                          env=env, cwd="/", stdin=subprocess.DEVNULL, capture_output=True, timeout=60)
+
+
+def _become(identity: Optional[Identity], view: Optional[_mounts.KitView]) -> Callable[[], None]:
+    """For a child: enter ``view`` (as root), then become ``identity`` with no supplementary
+    groups.  Without an identity: nothing."""
+    def become() -> None:
+        if view:
+            _mounts.enter(view)
+        if identity is not None:
+            os.setgroups([])
+            os.setgid(identity.gid)
+            os.setuid(identity.uid)
+    return become
+
+
+def kit_hiding_problem() -> Optional[str]:
+    """None if the boxes start with the instructor's kit hidden (root, and a machine that lets it
+    make mount namespaces), else why they do not."""
+    return _mounts.problem()
+
+
+def _kit_view(py: BoxPython, needed: Iterable) -> Optional[_mounts.KitView]:
+    """The view of the files a box running ``py`` gets, as root: the kit hidden, and shown again
+    inside it what the box needs -- ``needed``, the interpreter and the venv it runs (a venv
+    inside the checkout is bound back).  None where mount namespaces cannot be made."""
+    if not running_as_root() or _mounts.problem() is not None:
+        return None
+    import sysconfig
+    paths = sysconfig.get_paths()
+    exe = Path(py.executable)
+    runtime = [exe.parent.parent, Path(os.path.realpath(exe)).parent.parent, Path(sys.prefix),
+               Path(sys.base_prefix), Path(sys.exec_prefix), Path(paths["purelib"]), Path(paths["platlib"])]
+    runtime += [Path(p) for p in py.env.get("LD_LIBRARY_PATH", "").split(":") if p]
+    return _mounts.kit_view([*runtime, *needed])
+
+
+def entry_files(spec: str) -> tuple:
+    """The file a ``--check-entry`` of the form ``/path/to/file.py:function`` names (the boxes
+    load it by path, so it must stay visible to them), or nothing for ``module:function``."""
+    target = spec.rpartition(":")[0]
+    return (Path(target).resolve(),) if target.endswith(".py") else ()
 
 
 def _box_can_run(py: BoxPython, identity: Identity, probe: str) -> bool:

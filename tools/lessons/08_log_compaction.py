@@ -1,8 +1,8 @@
-# Lesson 7: log compaction: snapshots and InstallSnapshot.
-# Source of notebooks/07_log_compaction.ipynb (build with: python tools/build_notebooks.py 07).
+# Lesson 8: log compaction: snapshots and InstallSnapshot.
+# Source of notebooks/08_log_compaction.ipynb (build with: python tools/build_notebooks.py 08).
 
 # %% [markdown]
-# # Lesson 7: Log compaction
+# # Lesson 8: Log compaction
 #
 # A log that only grows would fill every disk, and a server that restarts would replay it from the very
 # first command. Real Raft servers therefore **compact** their log: they write down the state machine's
@@ -190,4 +190,4 @@ Explorer(playground, controls=["step", "advance", "play", "crash", "partition", 
 #   rest of the log as usual.
 # - A restart rebuilds the state machine from the snapshot and re-applies only the entries after it.
 #
-# **Next:** [Lesson 8, Debugging distributed systems](08_debugging.ipynb).
+# **Next:** [Lesson 9, Debugging distributed systems](09_debugging.ipynb).
