@@ -15,6 +15,7 @@ from .errors import (
     SafetyViolation,
     UnknownNodeError,
 )
+from .explore import explore  # the function; its module: `from raftlab.explore import search_config`
 from .log import Log
 from .messages import (
     AppendEntries,
@@ -37,7 +38,7 @@ __all__ = ["Simulation", "Run", "Config", "PRESETS", "Node", "Role", "Log", "Ent
            "Operation", "RaftlabError", "ConfigError", "OperatorError", "UnknownNodeError",
            "MessageNotInFlight", "ImplementationError", "SafetyViolation", "NodeError",
            "RequestVote", "RequestVoteReply", "AppendEntries", "AppendEntriesReply",
-           "InstallSnapshot", "InstallSnapshotReply", "ClientRequest", "ClientReply"]
+           "InstallSnapshot", "InstallSnapshotReply", "ClientRequest", "ClientReply", "explore"]
 
 
 def __getattr__(name):

@@ -171,32 +171,66 @@ def _add_campaign(sub) -> None:
 def _add_explore(sub) -> None:
     p = sub.add_parser("explore", help="search every schedule of a small cluster for the shortest bad run",
                        description="Breadth-first search over the choices of a small cluster (which message is "
-                                   "delivered or dropped, which timer fires, a crash, a restart, a client request), "
-                                   "each distinct state once, every safety property checked: the shortest run "
-                                   "that breaks one, or 'none within depth N'.")
+                                   "delivered, which timer fires, a crash, a restart, a client request), each "
+                                   "distinct state once (servers that differ only by name count once), every "
+                                   "safety property checked: the shortest run that breaks one, or 'none within "
+                                   "depth N'.  For deeper bugs: --timeouts and --choices narrow the tree, --start "
+                                   "searches from a saved run, --goal searches goal by goal (e.g. the stages of "
+                                   "Figure 8), --order random walks at random (then shortens the run).")
     p.add_argument("--impl", default=None, help="rules to search: 'reference' (default), 'exercises' or a path")
     p.add_argument("--nodes", type=int, default=3, help="cluster size (default 3)")
     p.add_argument("--depth", type=int, default=6, help="at most this many choices (default 6)")
     p.add_argument("--max-states", type=int, default=100_000, help="stop after this many states (default 100,000)")
+    p.add_argument("--seconds", type=float, default=None, help="stop after this many seconds (default: no limit)")
     p.add_argument("--requests", type=int, default=1, help="client requests at most (default 1)")
     p.add_argument("--crashes", type=int, default=1, help="crashes at most (default 1)")
+    p.add_argument("--timeouts", type=int, default=None, help="election timeouts at most (default: no limit)")
+    p.add_argument("--choices", default=None, metavar="KIND,...",
+                   help="kinds of choice to make, from deliver,drop,timeout,heartbeat,crash,restart,request "
+                        "(default: all but drop, which never helps to break safety)")
+    p.add_argument("--order", default="bfs", metavar="ORDER",
+                   help="bfs (default: a shortest bad run), dfs, or random (random walks of --depth choices)")
+    p.add_argument("--seed", type=int, default=0, help="the cluster's seed, and the random walks' (default 0)")
+    p.add_argument("--max-entries", type=int, default=None,
+                   help="at most this many entries per AppendEntries (Figure 8 needs 1 on 3 servers)")
+    p.add_argument("--pre-vote", action="store_true", help="servers use pre-vote")
+    p.add_argument("--check-quorum", action="store_true", help="leaders check their quorum")
+    p.add_argument("--start", metavar="RUN.json", help="search from where this saved run ends (made by explore)")
+    p.add_argument("--goal", action="append", default=None, metavar="NAME",
+                   help="search to this goal first, then on from there (repeat for several): "
+                        "logs-diverge, old-uncommitted, entry-at-risk")
+    p.add_argument("--no-symmetry", action="store_true", help="count states that differ only by names apart")
     p.add_argument("--save", metavar="RUN.json", help="save the bad run, for raftlab replay or Explorer.from_file")
     p.set_defaults(func=_explore)
 
 
 def _explore(args) -> int:
     bad = next((f"--{n.replace('_', '-')} must be at least {lo}" for n, lo in
-                (("nodes", 1), ("depth", 1), ("max_states", 1), ("requests", 0), ("crashes", 0))
-                if getattr(args, n) < lo), None)
+                (("nodes", 1), ("depth", 1), ("max_states", 1), ("requests", 0), ("crashes", 0),
+                 ("timeouts", 0), ("max_entries", 1)) if getattr(args, n) is not None and getattr(args, n) < lo), None)
     try:
         if bad:
             raise ConfigError(bad)
         if args.save:
             _check_output_file(args.save)
-        from .explore import explore
-        result = explore(args.impl, nodes=args.nodes, depth=args.depth, max_states=args.max_states,
-                         requests=args.requests, crashes=args.crashes)
-    except (RaftlabError, ValueError) as exc:
+        from .explore import SAFETY_CHOICES, explore
+        options = dict(depth=args.depth, max_states=args.max_states, requests=args.requests, crashes=args.crashes,
+                       timeouts=args.timeouts, order=args.order, seed=args.seed, seconds=args.seconds,
+                       symmetry=not args.no_symmetry,
+                       choices=SAFETY_CHOICES if args.choices is None else tuple(args.choices.split(",")))
+        if args.goal:
+            options["goal"] = list(args.goal)
+        config = {k: v for k, v in (("max_entries", args.max_entries), ("pre_vote", args.pre_vote or None),
+                                    ("check_quorum", args.check_quorum or None)) if v is not None}
+        if args.start:
+            if config:
+                raise ConfigError("--start runs the saved run's configuration: leave out --max-entries, "
+                                  "--pre-vote and --check-quorum")
+            from .run import Run
+            result = explore(start=Run.load(args.start, impl=args.impl), **options)
+        else:
+            result = explore(args.impl, nodes=args.nodes, **options, **config)
+    except (RaftlabError, ValueError, OSError) as exc:
         print(f"raftlab explore: error: {exc}", file=sys.stderr)
         return 2
     print(result)

@@ -71,9 +71,20 @@ class SafetyChecker:
         self.entries: dict[tuple[int, int], tuple] = {}          # (index, term) -> (entry, prev term, holder)
         self.committed: list[Optional[Entry]] = [None]           # index -> committed entry
         self.committed_by: list[str] = [""]
+        self.committed_in: list[int] = [0]                      # index -> term of the server that first committed it
         self.applied: list[Optional[tuple[Entry, str]]] = [None]  # index -> (entry, first applier)
         self.commit_seen: dict[str, int] = {}
         self.committed_requests: dict[tuple[str, int], int] = {}   # (client, seq) -> committed index
+
+    def copy(self) -> "SafetyChecker":
+        """An independent copy of this memory (for ``Simulation.fork``; what it holds is immutable)."""
+        new = SafetyChecker.__new__(SafetyChecker)
+        new.leaders, new.entries = dict(self.leaders), dict(self.entries)
+        new.committed, new.committed_by = list(self.committed), list(self.committed_by)
+        new.committed_in = list(self.committed_in)
+        new.applied, new.commit_seen = list(self.applied), dict(self.commit_seen)
+        new.committed_requests = dict(self.committed_requests)
+        return new
 
     def after_step(self, node: Node, ready: Ready, role0: Role, term0: int, commit0: int) -> None:
         """Check everything ``node`` changed in the step that just ended (it was ``role0`` in
@@ -118,7 +129,11 @@ class SafetyChecker:
                                   nodes=(other, node.id))
 
     def _check_completeness(self, node: Node) -> None:
+        # Figure 3 speaks of "the leaders for all higher terms": a late leader of an older term
+        # (it won its votes before a newer term committed anything) is not bound by newer commits.
         c = len(self.committed) - 1
+        while c > 0 and self.committed_in[c] >= node.current_term:
+            c -= 1
         log = node.log
         if c == 0 or c <= log.snapshot_index:
             return
@@ -205,6 +220,7 @@ class SafetyChecker:
                 else just_applied.get(index)
             committed.append(entry)
             self.committed_by.append(node.id)
+            self.committed_in.append(node.current_term)
             if entry is not None and entry.client_id is not None:
                 self.committed_requests.setdefault((entry.client_id, entry.seq), index)
 

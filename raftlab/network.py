@@ -68,6 +68,14 @@ class _LinkStream:
     def __init__(self, seed: int, src: str, dst: str):
         self.random = random.Random(f"{seed}:link:{src}->{dst}").random
 
+    def copy(self) -> "_LinkStream":
+        """The same stream, at the same point, going on independently."""
+        new = _LinkStream.__new__(_LinkStream)
+        generator = random.Random()
+        generator.setstate(self.random.__self__.getstate())  # type: ignore[attr-defined]
+        new.random = generator.random
+        return new
+
     def draw(self, cfg: LinkConfig) -> tuple[bool, bool, int, int]:
         r = self.random
         lost, dup, d1, d2 = r() < cfg.drop, r() < cfg.duplicate, r(), r()
@@ -95,6 +103,23 @@ class Network:
         self._next_id = 1
         self.fates: dict[int, tuple] = {}
         self.sent = self.delivered = self.dropped = self.duplicated = 0
+
+    def copy(self, share_random: bool = False) -> "Network":
+        """An independent copy of the network as it stands (for ``Simulation.fork``): the messages
+        in flight, the partitions and cut links, the settings and the counters.  Each link's random
+        stream is copied at the point it has reached, or, with ``share_random``, shared with this
+        network (cheap; then the two draw from one stream, see ``Simulation.fork``)."""
+        new = Network.__new__(Network)
+        new.__dict__.update(self.__dict__)
+        new.nodes = list(self.nodes)
+        new.links = dict(self.links)
+        new.in_flight = dict(self.in_flight)       # envelopes are never changed once sent
+        new.groups = None if self.groups is None else dict(self.groups)
+        new.cut = set(self.cut)
+        new.fates = dict(self.fates)
+        new._streams = dict(self._streams) if share_random else {
+            key: stream.copy() for key, stream in self._streams.items()}
+        return new
 
     # --- reachability ------------------------------------------------------------
     def blocked(self, src: str, dst: str) -> Optional[str]:

@@ -32,6 +32,7 @@ order of etcd-io/raft's ``Ready``), so nothing a reply depends on is lost.
 """
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any, Callable, Optional, Sequence
@@ -139,6 +140,27 @@ class Node:
         self.notes: list[Any] = []
         self.applied: list[tuple[int, Entry, Any]] = []
         self._reset_volatile()
+
+    def copy(self, election_timeouts: Optional[Callable[[], int]] = None) -> "Node":
+        """An independent copy of this server as it stands, for :meth:`raftlab.sim.Simulation.fork`:
+        its own log, state machine, votes and leader bookkeeping (log entries, messages and the
+        rules are immutable or shared).  The copy draws its election timeouts from
+        ``election_timeouts`` (default: from this node's stream, shared with it).  Anything else a
+        rule stored on the node (``node.my_field``) is deep-copied."""
+        new = Node.__new__(Node)
+        d = new.__dict__
+        d.update(self.__dict__)
+        d["peers"] = list(self.peers)
+        d["log"] = self.log.copy()
+        d["state_machine"] = self.state_machine.copy()
+        d["outbox"], d["notes"], d["applied"] = list(self.outbox), list(self.notes), list(self.applied)
+        d["votes_granted"], d["recent_active"] = set(self.votes_granted), set(self.recent_active)
+        d["next_index"], d["match_index"] = dict(self.next_index), dict(self.match_index)
+        if election_timeouts is not None:
+            d["_election_timeouts"] = election_timeouts
+        for name in d.keys() - _COPIED_BY_NAME:
+            d[name] = copy.deepcopy(d[name])
+        return new
 
     def _begin(self) -> None:
         """Start a step with nothing sent, noted or applied yet (the last step's lists are its Ready's)."""
@@ -354,6 +376,14 @@ class Node:
     def __repr__(self) -> str:
         return (f"<Node {self.id} {self.role} term={self.current_term} voted_for={self.voted_for} "
                 f"log={self.log.last_index} commit={self.commit_index}>")
+
+
+#: The fields :meth:`Node.copy` knows: immutable values, shared objects, or containers it copies itself.
+_COPIED_BY_NAME = frozenset((
+    "id", "peers", "config", "rules", "_election_timeouts", "current_term", "voted_for", "log", "snapshot",
+    "crashed", "now", "outbox", "notes", "applied", "role", "leader_id", "commit_index", "last_applied",
+    "state_machine", "votes_granted", "next_index", "match_index", "recent_active", "last_heard_from_leader",
+    "election_deadline", "heartbeat_deadline"))
 
 
 def _is_pre_vote_probe(m: Message) -> bool:

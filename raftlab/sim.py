@@ -31,6 +31,7 @@ nodes: after a rewind they hold the state of that earlier moment.
 """
 from __future__ import annotations
 
+import copy
 import functools
 import heapq
 import random
@@ -81,7 +82,7 @@ from .messages import (
 from .network import Envelope, LinkConfig, Network
 from .node import Node, NodeConfig, Ready, Role, RoleChange
 
-__all__ = ["Simulation", "TraceEvent", "Operation", "NodeError"]
+__all__ = ["Simulation", "TraceEvent", "Operation", "NodeError", "Due"]
 
 DELIVER, ELECTION, HEARTBEAT, CLIENT_TICK, CLIENT_RETRY = range(5)
 _NOTHING = object()              # "no event was due" (an event may itself be None when history is off)
@@ -118,6 +119,41 @@ class _Client:
         self.guess: Optional[str] = None
         self.last_target: Optional[str] = None
 
+    def copy(self, pending: Optional[Operation]) -> "_Client":
+        new = _Client(self.id)
+        new.seq, new.pending, new.guess, new.last_target = self.seq, pending, self.guess, self.last_target
+        return new
+
+
+class _TimeoutStream:
+    """One node's election timeouts: the k-th is drawn from the k-th number of its own stream."""
+    __slots__ = ("random", "lo", "hi")
+
+    def __init__(self, generator: random.Random, lo: int, hi: int):
+        self.random, self.lo, self.hi = generator, lo, hi
+
+    def __call__(self) -> int:
+        return self.lo + int(self.random.random() * (self.hi - self.lo + 1))
+
+    def copy(self) -> "_TimeoutStream":
+        generator = random.Random()
+        generator.setstate(self.random.getstate())
+        return _TimeoutStream(generator, self.lo, self.hi)
+
+
+@dataclass(frozen=True, slots=True)
+class Due:
+    """The next pending event (:meth:`Simulation.next_due`): at ``time``, a ``kind`` of event
+    (``"message"``, ``"election timeout"``, ``"heartbeat"``, ``"client load"``, ``"client retry"``)
+    about ``subject`` (the message id, the server, the client; None for the client load)."""
+    time: int
+    kind: str
+    subject: Any
+
+
+_DUE_KINDS = {DELIVER: "message", ELECTION: "election timeout", HEARTBEAT: "heartbeat",
+              CLIENT_TICK: "client load", CLIENT_RETRY: "client retry"}
+
 
 class Simulation:
     """A Raft cluster in simulated time.
@@ -144,6 +180,7 @@ class Simulation:
         self.config = config
         self.names = [f"n{i}" for i in range(1, config.nodes + 1)]
         node_config = self._node_config(config)
+        self._timeout_streams: dict[str, _TimeoutStream] = {}
         self.nodes: dict[str, Node] = {
             name: Node(name, self.names, node_config, self.rules, self._timeout_stream(name))
             for name in self.names}
@@ -184,12 +221,9 @@ class Simulation:
 
     def _timeout_stream(self, name: str) -> Callable[[], int]:
         """Node ``name``'s k-th election timeout is the k-th draw of its own stream."""
-        draw = random.Random(f"{self.config.seed}:timeout:{name}").random
-        lo, hi = self.config.election_timeout
-
-        def next_timeout() -> int:
-            return lo + int(draw() * (hi - lo + 1))
-        return next_timeout
+        stream = _TimeoutStream(random.Random(f"{self.config.seed}:timeout:{name}"), *self.config.election_timeout)
+        self._timeout_streams[name] = stream
+        return stream
 
     # --- reading the state ----------------------------------------------------------------
     @property
@@ -233,9 +267,71 @@ class Simulation:
         return sorted(self.network.in_flight.values(), key=lambda e: (e.deliver_at, e.id))
 
     def peek(self) -> Optional[int]:
-        """The time of the next pending event, or None."""
-        self._discard_stale()
-        return self._queue[0][0] if self._queue else None
+        """The time of the next pending event, or None.  Like :meth:`next_due` it changes nothing, so
+        asking (a lesson, the Explorer, a replay) never changes what happens next."""
+        due = self.next_due()
+        return None if due is None else due.time
+
+    def next_due(self) -> Optional[Due]:
+        """The event :meth:`step` would process next (when, what, about whom), or None.  It changes
+        nothing, not even which stale events are still queued (a stale timer event taken off ahead of
+        its time could be needed again if the timer is set back to that time), so a run that asks it
+        replays exactly like one that does not."""
+        queue, stale = self._queue, self._is_stale
+        candidates = [(queue[0], 0)] if queue else []
+        while candidates:                      # walk the heap from the top, smallest first
+            event, i = heapq.heappop(candidates)
+            if not stale(event):
+                return Due(event[0], _DUE_KINDS[event[2]], event[3])
+            for child in (2 * i + 1, 2 * i + 2):
+                if child < len(queue):
+                    heapq.heappush(candidates, (queue[child], child))
+        return None
+
+    def fork(self, share_random: bool = False, copy_nodes: Optional[Sequence[str]] = None) -> "Simulation":
+        """An independent copy of this simulation as it stands, to take a different turn from here
+        (the exhaustive search, :mod:`raftlab.explore`, forks a state once per choice).  Much cheaper
+        than replaying the run: servers, messages in flight, clients, the event queue, the safety
+        checker's memory, the recorded actions and the trace are copied; the rules, log entries and
+        messages (immutable) are shared, and listeners are not copied.
+
+        The random streams (message delays and losses, election timeouts, the clients' load) are
+        copied at the point they have reached, so the copy goes on exactly as this simulation would.
+        ``share_random=True`` shares them instead, which is much cheaper but exact only when the
+        configuration leaves nothing to chance (a fixed delay and election timeout, no loss, no
+        duplication, no client load), as in the search's: otherwise the copies' draws interleave.
+
+        ``copy_nodes`` copies only those servers and shares the others (the same Node objects) with
+        this simulation: only for a caller that knows its next move changes no other server and
+        that will not change this simulation again (the search, which forks each state once per
+        choice and steps only the fork)."""
+        new = Simulation.__new__(Simulation)
+        d = new.__dict__
+        d.update(self.__dict__)
+        d["listeners"] = []
+        streams = self._timeout_streams
+        copies = {} if share_random else {name: s.copy() for name, s in streams.items()}
+        d["_timeout_streams"] = dict(streams) if share_random else copies
+        d["nodes"] = {name: node.copy(copies.get(name)) if copy_nodes is None or name in copy_nodes else node
+                      for name, node in self.nodes.items()}
+        d["network"] = self.network.copy(share_random)
+        if not share_random:
+            generator = random.Random()
+            generator.setstate(self._load_random.__self__.getstate())  # type: ignore[attr-defined]
+            d["_load_random"] = generator.random
+        operations = [copy.copy(op) for op in self.operations]
+        d["operations"] = operations
+        d["_operations"] = by_id = {op.id: op for op in operations}
+        d["clients"] = {cid: c.copy(None if c.pending is None else by_id[c.pending.id])
+                        for cid, c in self.clients.items()}
+        d["actions"] = list(self.actions)
+        d["trace"] = deque(self.trace, maxlen=self.trace.maxlen)
+        d["timeline"] = deque(self.timeline, maxlen=self.timeline.maxlen)
+        d["_queue"] = list(self._queue)
+        d["_scheduled"] = {name: list(slots) for name, slots in self._scheduled.items()}
+        if self.checker is not None:
+            d["checker"] = self.checker.copy()
+        return new
 
     def events(self, level: str = "debug") -> list[TraceEvent]:
         return [e for e in self.trace if level == "debug" or e.level == "info"]
@@ -655,12 +751,6 @@ class Simulation:
     def _push(self, time: int, kind: int, a: Any, b: Any) -> None:
         self._seq += 1
         heapq.heappush(self._queue, (time, self._seq, kind, a, b))
-
-    def _discard_stale(self) -> None:
-        """Pop events that would do nothing, so the head of the queue is the next live one."""
-        queue = self._queue
-        while queue and self._is_stale(queue[0]):
-            heapq.heappop(queue)
 
     def _fire_timer(self, name: str, kind: int) -> Optional[TraceEvent]:
         election = kind == ELECTION

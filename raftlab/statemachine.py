@@ -88,6 +88,12 @@ class KVStore:
         self.sessions: dict[str, tuple[int, Any]] = {}
         self.applied_count = 0
 
+    def copy(self) -> "KVStore":
+        """An independent copy (for ``Simulation.fork``)."""
+        new = KVStore.__new__(KVStore)
+        new.data, new.sessions, new.applied_count = dict(self.data), dict(self.sessions), self.applied_count
+        return new
+
     def cached_result(self, client_id: Optional[str], seq: int) -> tuple[bool, Any]:
         """(True, result) if this client's request ``seq`` was already applied."""
         if client_id is None:

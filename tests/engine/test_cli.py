@@ -7,6 +7,7 @@ reproduces it.  The buggy implementation used here (tests/engine/data/buggy_comm
 commits without a majority, which breaks Leader Completeness (Figure 3, section 5.4)
 as soon as a leader that committed alone is replaced.
 """
+import json
 import re
 import shlex
 from pathlib import Path
@@ -206,9 +207,40 @@ def test_explore_returns_the_shortest_bad_run_and_saves_it(tmp_path):
     assert shown.returncode == 1 and shown.stderr.startswith("Election Safety violated")
 
 
+def test_explore_goal_by_goal_finds_the_figure8_bug_and_searches_on_from_a_saved_run(tmp_path):
+    bug = Path(__file__).parents[2] / "raftlab" / "grading" / "bugs" / "ex5_commit_old_term.py"
+    saved = tmp_path / "figure8.json"
+    r = raftlab("explore", "--impl", bug, "--max-entries", "1", "--choices", "deliver,timeout", "--requests", "0",
+                "--crashes", "0", "--depth", "10", "--goal", "logs-diverge", "--goal", "old-uncommitted",
+                "--goal", "entry-at-risk", "--save", saved)
+    assert r.returncode == 1, r.stderr
+    assert r.stdout.startswith("Leader Completeness broken after 18 choices [goal by goal, legs of 6 + 4 + 4 + 4")
+    data = json.loads(saved.read_text())
+    data["actions"], data["steps"] = data["actions"][:14], 14
+    start = tmp_path / "start.json"
+    start.write_text(json.dumps(data))
+    again = raftlab("explore", "--impl", bug, "--start", start, "--choices", "deliver,timeout", "--requests", "0",
+                    "--crashes", "0", "--depth", "6")
+    assert again.returncode == 1, again.stderr
+    assert again.stdout.startswith("Leader Completeness broken after 4 choices (")
+
+
+def test_explore_random_walks_say_the_run_is_not_a_shortest_one():
+    vote_twice = Path(__file__).parents[2] / "raftlab" / "grading" / "bugs" / "ex2_vote_twice.py"
+    r = raftlab("explore", "--impl", vote_twice, "--order", "random", "--depth", "12", "--choices", "deliver,timeout")
+    assert r.returncode == 1, r.stderr
+    assert re.match(r"Election Safety broken after \d+ choices \[random walks, a run of \d+ choices shortened",
+                    r.stdout)
+
+
 @pytest.mark.parametrize("args, reason", [(("--depth", "0"), "--depth must be at least 1"),
                                           (("--impl", "no/such.py"), "no implementation at"),
-                                          (("--save", "/nonexistent/x.json"), "cannot save the run")])
+                                          (("--save", "/nonexistent/x.json"), "cannot save the run"),
+                                          (("--order", "sideways"), "unknown order 'sideways'"),
+                                          (("--goal", "nowhere"), "unknown goal 'nowhere'"),
+                                          (("--choices", "deliver,teleport"), "unknown choice(s) ['teleport']"),
+                                          (("--start", "/nonexistent/run.json"), "run.json"),
+                                          (("--timeouts", "-1"), "--timeouts must be at least 0")])
 def test_explore_bad_arguments_exit_2(args, reason):
     r = raftlab("explore", *args)
     assert r.returncode == 2 and reason in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
