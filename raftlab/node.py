@@ -150,7 +150,7 @@ class Node:
         new = Node.__new__(Node)
         d = new.__dict__
         d.update(self.__dict__)
-        d["peers"] = list(self.peers)
+        d["_peers"], d["catch_up"] = list(self._peers), dict(self.catch_up)
         d["log"] = self.log.copy()
         d["state_machine"] = self.state_machine.copy()
         d["outbox"], d["notes"], d["applied"] = list(self.outbox), list(self.notes), list(self.applied)
@@ -158,7 +158,7 @@ class Node:
         d["next_index"], d["match_index"] = dict(self.next_index), dict(self.match_index)
         if election_timeouts is not None:
             d["_election_timeouts"] = election_timeouts
-        for name in d.keys() - _COPIED_BY_NAME:
+        for name in d.keys() - ENGINE_FIELDS:
             d[name] = copy.deepcopy(d[name])
         return new
 
@@ -378,9 +378,11 @@ class Node:
                 f"log={self.log.last_index} commit={self.commit_index}>")
 
 
-#: The fields :meth:`Node.copy` knows: immutable values, shared objects, or containers it copies itself.
-_COPIED_BY_NAME = frozenset((
-    "id", "peers", "config", "rules", "_election_timeouts", "current_term", "voted_for", "log", "snapshot",
+#: The fields the engine gives a node (:meth:`Node.copy` copies them by name; anything else a rule stored
+#: on a node is deep-copied, and the exhaustive search puts it in its state key as it is).
+ENGINE_FIELDS = frozenset((
+    "id", "_peers", "_peers_of", "initial_configuration", "catch_up",
+    "config", "rules", "_election_timeouts", "current_term", "voted_for", "log", "snapshot",
     "crashed", "now", "outbox", "notes", "applied", "role", "leader_id", "commit_index", "last_applied",
     "state_machine", "votes_granted", "next_index", "match_index", "recent_active", "last_heard_from_leader",
     "election_deadline", "heartbeat_deadline"))

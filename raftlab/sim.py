@@ -309,6 +309,7 @@ class Simulation:
         d = new.__dict__
         d.update(self.__dict__)
         d["listeners"] = []
+        d["names"] = list(self.names)             # add_server appends to it
         streams = self._timeout_streams
         copies = {} if share_random else {name: s.copy() for name, s in streams.items()}
         d["_timeout_streams"] = dict(streams) if share_random else copies

@@ -447,3 +447,18 @@ def test_random_faults_with_membership_changes_break_no_property(membership):
     bad = [str(r) for r in results if not r.ok]
     assert bad == []
 
+
+
+def test_a_fork_that_adds_a_server_leaves_the_original_alone():
+    """Simulation.fork (the exhaustive search's copy) must not share what a membership change alters."""
+    sim = Simulation(nodes=3, seed=1)
+    sim.run_until(lambda s: s.leader() is not None)
+    sim.advance(200)                       # the new leader commits an entry of its term
+    fork = sim.fork()
+    fork.add_server("n4")
+    fork.advance(2_000)
+    assert "n4" in fork.names and "n4" in fork.nodes
+    assert sim.names == ["n1", "n2", "n3"] and "n4" not in sim.nodes
+    leader = sim.leader()
+    assert "n4" not in leader.peers and "n4" not in leader.next_index
+    assert "n4" in fork.leader().configuration.members
