@@ -419,7 +419,7 @@ def _message_key(message: Message) -> tuple:
 
 
 def _entry(e: Any) -> tuple:
-    return (e.term, e.command or (), e.client_id or "", e.seq)
+    return (e.term, e.command or (), e.client_id or "", e.seq, "" if e.config is None else str(e.config))
 
 
 _MESSAGE_TYPES = {name: getattr(_messages, name) for name in dir(_messages)
@@ -532,7 +532,10 @@ class _Search:
         self.start = start
         self.choices, self.clients, self.requests, self.crashes = choices, clients, requests, crashes
         self.timeouts, self.prune, self.goal = timeouts, prune, goal
-        self.keys = _Keys(list(start.names), symmetry)
+        # Renaming servers must rename every name a state holds; configuration entries name servers
+        # too, so a cluster that has changed its membership is searched without symmetry reduction.
+        changed = any(n.log.config_indexes or n.log.snapshot_config is not None for n in start.nodes.values())
+        self.keys = _Keys(list(start.names), symmetry and not changed)
         self.seen: set[tuple] = set()
         self.requests_at_start = len(start.operations)
 
