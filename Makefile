@@ -53,7 +53,7 @@ lab: venv ## start JupyterLab (no browser opened) and print the URL to open
 		--ServerApp.root_dir="$(CURDIR)" \
 		--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate
 
-BENCHES := bench/engine.py bench/linearizability.py bench/explore.py bench/mutants.py bench/viz.py bench/check.py bench/grade.py bench/lessons.py
+BENCHES := bench/engine.py bench/linearizability.py bench/explore.py bench/membership.py bench/mutants.py bench/viz.py bench/check.py bench/grade.py bench/lessons.py
 
 bench: venv ## print the speed figures: engine, views, autograder, class grading, lessons
 	@for b in $(BENCHES); do \

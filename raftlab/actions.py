@@ -34,10 +34,13 @@ if TYPE_CHECKING:
 
 __all__ = ["Action", "ACTIONS", "Recorded", "action_from_json", "CLIENT_NAME",
            "Advance", "Crash", "Restart", "Drop", "Deliver", "Timeout", "Partition", "Isolate", "Cut",
-           "Heal", "Reconnect", "ClientRequest", "SetPreVote", "SetCheckQuorum", "SetNetwork"]
+           "Heal", "Reconnect", "ClientRequest", "SetPreVote", "SetCheckQuorum", "SetNetwork",
+           "AddServer", "RemoveServer", "SERVER_NAME"]
 
 #: A client is named like ``c1``: a ``c``, then letters, digits or ``_``.
 CLIENT_NAME = re.compile(r"c[A-Za-z0-9_]{1,30}")
+#: A server is named like ``n4``: an ``n`` and a number from 1 to 99.
+SERVER_NAME = re.compile(r"n[1-9][0-9]?")
 
 
 class Action:
@@ -414,10 +417,122 @@ class SetCheckQuorum(Action):
         sim._reconfigure(self, check_quorum=self.enabled)
 
 
+# --- membership ----------------------------------------------------------------------------------------------
+
+def _change_leader(sim: "Simulation", via: Any) -> Any:
+    """The leader that takes a membership change: ``via`` (which must be the leader), else the leader."""
+    leader = sim.leader()
+    if via is None:
+        if leader is None:
+            raise OperatorError("there is no leader to take a configuration change now: run until one is "
+                                "elected (sim.run_until_leader())")
+        return leader
+    node = sim.node(via)
+    if node.crashed:
+        raise OperatorError(f"{node.id} is crashed: only a live leader can change the configuration")
+    if not node.is_leader:
+        now = f"{leader.id} is" if leader is not None else "there is no leader now"
+        raise OperatorError(f"{node.id} is not the leader ({now}): only the leader changes the configuration")
+    return node
+
+
+def _names(nodes: Any, what: str) -> tuple:
+    if isinstance(nodes, (str, int)):
+        nodes = (nodes,)
+    if not isinstance(nodes, (list, tuple)) or not nodes:
+        raise OperatorError(f"{what} needs at least one server, like {what}('n4')")
+    names = tuple(f"n{n}" if isinstance(n, int) and not isinstance(n, bool) else n for n in nodes)
+    for n in names:
+        if not isinstance(n, str) or not SERVER_NAME.fullmatch(n):
+            raise OperatorError(f"a server is named like 'n4' (n and a number from 1 to 99), got {_short(n)}")
+    dup = sorted({n for n in names if names.count(n) > 1})
+    if dup:
+        raise OperatorError(f"{', '.join(dup)} named twice in one {what}")
+    return names
+
+
+def _check_change(sim: "Simulation", leader: Any, names: tuple, what: str) -> None:
+    if len(names) > 1 and sim.config.membership == "single":
+        raise OperatorError(f"single-server changes (membership='single') {what} one server at a time: "
+                            f"{what} {names[0]} first, or use membership='joint'")
+    reason = sim.rules.may_change_configuration(leader)
+    if reason is not None:
+        raise OperatorError(f"{leader.id} cannot start a configuration change now: {reason}")
+
+
+@dataclass(frozen=True)
+class AddServer(Action):
+    """Add servers: each starts with an empty log and joins as a learner; the leader catches it up, then
+    promotes it to voter (dissertation 4.2.1).  ``via``: the leader to ask (default: the leader)."""
+    nodes: tuple
+    via: Any = None
+    name: ClassVar[str] = "add_server"
+
+    def validate(self, sim: "Simulation") -> "AddServer":
+        names = _names(self.nodes, "add_server")
+        leader = _change_leader(sim, self.via)
+        conf = leader.configuration
+        for n in names:
+            if n in conf.members:
+                role = "a learner" if n in conf.learners else "a voter"
+                raise OperatorError(f"{n} is already in the configuration {conf} (as {role})")
+        _check_change(sim, leader, names, "add")
+        return AddServer(names, None if self.via is None else leader.id)
+
+    @classmethod
+    def from_args(cls, args: list) -> "AddServer":
+        nodes, via = args
+        return cls(tuple(nodes), via)
+
+    def __str__(self) -> str:
+        via = f", via={self.via!r}" if self.via is not None else ""
+        return f"add_server({', '.join(repr(n) for n in self.nodes)}{via})"
+
+    def apply(self, sim: "Simulation") -> None:
+        leader = self.via if self.via is not None else sim.leader().id  # type: ignore[union-attr]
+        sim._change_membership(self, leader, self.nodes, ())
+
+
+@dataclass(frozen=True)
+class RemoveServer(Action):
+    """Remove servers from the configuration (the processes keep running).  ``via``: the leader to ask."""
+    nodes: tuple
+    via: Any = None
+    name: ClassVar[str] = "remove_server"
+
+    def validate(self, sim: "Simulation") -> "RemoveServer":
+        names = _names(self.nodes, "remove_server")
+        for n in names:
+            sim.node(n)                            # a clear error for a server that does not exist
+        leader = _change_leader(sim, self.via)
+        conf = leader.configuration
+        for n in names:
+            if n not in conf.members:
+                raise OperatorError(f"{n} is not in the configuration {conf}: nothing to remove")
+        if not [v for v in conf.voters if v not in names]:
+            raise OperatorError(f"removing {', '.join(names)} would leave the configuration {conf} with no "
+                                f"voters: a cluster needs at least one")
+        _check_change(sim, leader, names, "remove")
+        return RemoveServer(names, None if self.via is None else leader.id)
+
+    @classmethod
+    def from_args(cls, args: list) -> "RemoveServer":
+        nodes, via = args
+        return cls(tuple(nodes), via)
+
+    def __str__(self) -> str:
+        via = f", via={self.via!r}" if self.via is not None else ""
+        return f"remove_server({', '.join(repr(n) for n in self.nodes)}{via})"
+
+    def apply(self, sim: "Simulation") -> None:
+        leader = self.via if self.via is not None else sim.leader().id  # type: ignore[union-attr]
+        sim._change_membership(self, leader, (), self.nodes)
+
+
 #: Every action, by the name of the Simulation method that makes it.
 ACTIONS: dict[str, type[Action]] = {cls.name: cls for cls in (
     Advance, Crash, Restart, Timeout, Drop, Deliver, Partition, Isolate, Cut, Heal, Reconnect,
-    SetNetwork, ClientRequest, SetPreVote, SetCheckQuorum)}
+    SetNetwork, ClientRequest, SetPreVote, SetCheckQuorum, AddServer, RemoveServer)}
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,8 @@ from .config import Config
 from .errors import NodeError, OperatorError, SafetyViolation
 from .sim import Simulation
 
-__all__ = ["Fault", "RunResult", "apply_fault", "fault_schedule", "run_one", "run_campaign", "minimize"]
+__all__ = ["Fault", "RunResult", "apply_fault", "fault_schedule", "change_schedule", "run_one", "run_campaign",
+           "minimize"]
 
 
 class Fault(NamedTuple):
@@ -70,6 +71,26 @@ def fault_schedule(seed: int, nodes: int, duration: int, every: int = 300) -> li
     return faults
 
 
+def change_schedule(seed: int, nodes: int, duration: int, every: int = 600) -> list[Fault]:
+    """Membership changes at random, about one every ``every`` ms until 80% of ``duration``: add a new
+    server (``n6``, ``n7``...) or remove one of the servers so far.  Drawn from their own stream, so
+    the seed's other faults stay the same; a change the cluster refuses when its time comes (no leader,
+    a change in progress, the last voter) is skipped like any refused fault."""
+    rng = random.Random(f"{seed}:changes")
+    names = [f"n{i}" for i in range(1, nodes + 1)]
+    changes: list[Fault] = []
+    t = 0
+    while True:
+        t += 1 + int(rng.random() * 2 * every)
+        if t >= int(duration * 0.8):
+            return changes
+        if rng.random() < 0.5 and len(names) < 99:
+            names.append(f"n{len(names) + 1}")
+            changes.append(Fault(t, act.AddServer((names[-1],))))
+        else:
+            changes.append(Fault(t, act.RemoveServer((names[int(rng.random() * len(names))],))))
+
+
 @dataclass
 class RunResult:
     seed: int
@@ -101,12 +122,15 @@ def apply_fault(sim: Simulation, fault: Fault) -> bool:
 
 
 def run_one(seed: int, config: Optional[Config] = None, impl: Any = None, duration: int = 5000,
-            faults: Optional[Sequence[Fault]] = None) -> RunResult:
+            faults: Optional[Sequence[Fault]] = None, changes: bool = False) -> RunResult:
     """One run: the given (or the seed's) fault schedule on a cluster, checks on; at the end, the
-    clients' history must be linearizable too."""
+    clients' history must be linearizable too.  ``changes``: the seed's membership changes too
+    (:func:`change_schedule`)."""
     config = (config or Config(request_interval=100)).replace(seed=seed, check_safety=True, history=50)
     if faults is None:
         faults = fault_schedule(seed, config.nodes, duration)
+        if changes:
+            faults = sorted(faults + change_schedule(seed, config.nodes, duration), key=lambda f: f.time)
     faults = list(faults)
     sim = Simulation(config, impl=impl)
     try:
@@ -134,9 +158,11 @@ def _run_star(args):
 
 
 def run_campaign(seeds: Iterable[int], config: Optional[Config] = None, impl: Any = None,
-                 duration: int = 5000, jobs: int = 1, progress: bool = False) -> list[RunResult]:
-    """Run one seeded run per seed (in ``jobs`` processes); results in seed order."""
-    tasks = [(s, config, impl, duration) for s in seeds]
+                 duration: int = 5000, jobs: int = 1, progress: bool = False,
+                 changes: bool = False) -> list[RunResult]:
+    """Run one seeded run per seed (in ``jobs`` processes); results in seed order.  ``changes``: with
+    random membership changes (:func:`change_schedule`)."""
+    tasks = [(s, config, impl, duration, None, changes) for s in seeds]
     it: Iterable[RunResult]
     if jobs <= 1:
         it = map(_run_star, tasks)

@@ -23,9 +23,9 @@ import sys
 from fractions import Fraction
 from typing import NoReturn, Optional, Sequence
 
-from .actions import MAX_MS
-from .config import PRESETS, Config
-from .errors import ConfigError, NodeError, RaftlabError, SafetyViolation
+from .actions import MAX_MS, SERVER_NAME
+from .config import MEMBERSHIP, PRESETS, Config
+from .errors import ConfigError, NodeError, OperatorError, RaftlabError, SafetyViolation
 
 __all__ = ["main", "parse_duration", "parse_range"]
 
@@ -108,6 +108,13 @@ def _add_simulate(sub) -> None:
     p.add_argument("--log-level", choices=["debug", "info", "warning"], default="info",
                    help="debug: every message; info: elections, leaders, commits; warning: summary only")
     p.add_argument("--save", metavar="RUN.json", help="save the run (seed, config, actions) to replay later")
+    p.add_argument("--change", action="append", default=[], metavar="TIME:add|remove:SERVER",
+                   help="a membership change at TIME (repeat it): 500:add:n6 adds a server (a learner, then "
+                        "a voter once caught up), 900:remove:n1 removes one; a change the leader refuses "
+                        "when its time comes (no leader, another change in progress) is tried again later")
+    p.add_argument("--membership", choices=MEMBERSHIP, default=None,
+                   help="how the membership changes: single (default: one server at a time), joint "
+                        "(C_old,new then C_new) or unsafe-direct (only to see it fail)")
     p.set_defaults(func=_simulate)
 
 
@@ -242,6 +249,8 @@ def _config_from_args(args) -> Config:
         value = getattr(args, field)
         if value is not None:
             changes[field] = value
+    if getattr(args, "membership", None) is not None:
+        changes["membership"] = args.membership
     if args.no_safety_checks:
         changes["check_safety"] = False
     # the CLI prints every 100 ms of simulated time: keep enough events for any 100 ms
@@ -261,12 +270,73 @@ def _print_events(sim, level: str, start: int) -> int:
     return sim.steps + 1
 
 
-def _drive(sim, until: int, level: str) -> Optional[BaseException]:
-    """Run to time ``until`` in slices, printing events as they happen."""
+def parse_changes(specs: Sequence[str], nodes: int) -> list[tuple[int, str, str]]:
+    """``["500:add:n6", "900:remove:n1"]`` -> ``[(500, "add", "n6"), (900, "remove", "n1")]``, in time order,
+    checked against the cluster as the changes leave it (a ConfigError for a change that cannot be)."""
+    parsed = []
+    for spec in specs:
+        parts = str(spec).split(":")
+        if len(parts) != 3:
+            raise ConfigError(f"--change {spec!r}: write TIME:add:SERVER or TIME:remove:SERVER (e.g. 500:add:n6)")
+        try:
+            time = parse_duration(parts[0])
+        except argparse.ArgumentTypeError as exc:
+            raise ConfigError(f"--change {spec!r}: {exc}; write TIME:add:SERVER or TIME:remove:SERVER") from None
+        kind, name = parts[1], parts[2]
+        if kind not in ("add", "remove"):
+            raise ConfigError(f"--change {spec!r}: a change is add or remove, not {kind!r}")
+        if not SERVER_NAME.fullmatch(name):
+            raise ConfigError(f"--change {spec!r}: a server is named like n6 (n and a number from 1 to 99)")
+        parsed.append((time, kind, name))
+    parsed.sort(key=lambda c: c[0])
+    members = {f"n{i}" for i in range(1, nodes + 1)}
+    for time, kind, name in parsed:
+        if kind == "add" and name in members:
+            raise ConfigError(f"--change {time}:add:{name}: {name} is already in the cluster then")
+        if kind == "remove" and name not in members:
+            raise ConfigError(f"--change {time}:remove:{name}: {name} is not in the cluster then")
+        if kind == "remove" and members == {name}:
+            raise ConfigError(f"--change {time}:remove:{name}: that would leave the cluster with no voters")
+        (members.add if kind == "add" else members.discard)(name)
+    return parsed
+
+
+def _try_changes(sim, pending: list, waiting: set, level: str) -> None:
+    """Make the changes that are due, in order, printing what they did; one the cluster refuses now
+    waits (and holds back the later ones)."""
+    while pending and pending[0][0] <= sim.now:
+        time, kind, name = pending[0]
+        last = sim.trace[-1] if sim.trace else None
+        try:
+            (sim.add_server if kind == "add" else sim.remove_server)(name)
+            if level != "warning":
+                fresh = []
+                for ev in reversed(sim.trace):
+                    if ev is last:
+                        break
+                    fresh.append(ev)
+                for ev in reversed(fresh):
+                    print(ev)
+        except OperatorError as exc:
+            if pending[0] not in waiting:
+                waiting.add(pending[0])
+                print(f"t={sim.now:<6} change {kind} {name} waits: {exc}")
+            return
+        pending.pop(0)
+
+
+def _drive(sim, until: int, level: str, changes: Sequence[tuple[int, str, str]] = ()) -> Optional[BaseException]:
+    """Run to time ``until`` in slices, printing events as they happen (and making ``changes`` on time)."""
     printed_from = 0
+    pending, waiting = list(changes), set()    # type: ignore[var-annotated]
     try:
         while sim.now < until:
-            sim.advance(min(100, until - sim.now))
+            if pending:
+                _try_changes(sim, pending, waiting, level)
+            step = min(100, until - sim.now)
+            if pending and pending[0][0] > sim.now:
+                step = min(step, pending[0][0] - sim.now)
+            sim.advance(step)
             if level != "warning":
                 printed_from = _print_events(sim, level, printed_from)
     except (SafetyViolation, NodeError) as exc:
@@ -279,13 +349,14 @@ def _drive(sim, until: int, level: str) -> Optional[BaseException]:
 def _print_summary(sim, verdict=None) -> None:
     stats = sim.stats
     leader = sim.leader()
+    changed = any(n.log.configuration is not None for n in sim.nodes.values())
     print()
     print(f"summary after {sim.now} ms ({stats['steps']} events), seed {sim.initial_config.seed}:")
     print(f"  leader: {leader.id + ' in term ' + str(leader.current_term) if leader else 'none'}")
     for node in sim.nodes.values():
         state = "crashed" if node.crashed else str(node.role)
         print(f"  {node.id}: {state:<13} term {node.current_term:<3} commit index {node.commit_index:<5} "
-              f"log length {node.log.last_index}")
+              f"log length {node.log.last_index}" + (f"  configuration {node.configuration}" if changed else ""))
     print(f"  messages: {stats['sent']} sent, {stats['delivered']} delivered, {stats['dropped']} dropped, "
           f"{stats['duplicated']} duplicated")
     print(f"  client requests: {stats['client_requests']} sent, {stats['client_completed']} answered")
@@ -307,6 +378,7 @@ def _report_failure(exc: BaseException, sim, replay_cmd: str) -> int:
 def _simulate(args) -> int:
     try:
         config = _config_from_args(args)
+        changes = parse_changes(args.change, config.nodes)
         if args.save:
             _check_output_file(args.save)
         from .sim import Simulation
@@ -323,7 +395,7 @@ def _simulate(args) -> int:
           f"duplicate {config.duplicate:.2f}, delay {config.delay[0]}-{config.delay[1]} ms, election timeout "
           f"{config.election_timeout[0]}-{config.election_timeout[1]} ms, heartbeat {config.heartbeat} ms, "
           f"pre-vote {'on' if config.pre_vote else 'off'}, rules: {sim.rules.source}")
-    failure = _drive(sim, args.duration, level)
+    failure = _drive(sim, args.duration, level, changes)
     verdict = None
     if failure is None and sim.checker is not None:     # the clients' view, once the run is over
         verdict = sim.check_history()

@@ -32,6 +32,11 @@ class Config:
     clients: int = 3                 # how many simulated clients share the load
     client_timeout: int = 0          # a client retries after this long; 0: twice the max election timeout
     max_entries: int = 64            # entries per AppendEntries at most
+    #: how the cluster's membership changes (sim.add_server / remove_server): "single" (the default:
+    #: one server at a time, dissertation 4.1), "joint" (C_old,new then C_new, section 6) or
+    #: "unsafe-direct" (several servers straight from C_old to C_new: can elect two leaders in a term;
+    #: only for the lesson that shows why)
+    membership: str = "single"
     check_safety: bool = True        # check the safety properties after every step
     history: int = 10_000            # how many recent events to keep for display
 
@@ -80,6 +85,8 @@ class Config:
             bad(f"clients must be at least 1 (got {self.clients!r})")
         if not isinstance(self.max_entries, int) or self.max_entries < 1:
             bad(f"max_entries must be at least 1 (got {self.max_entries!r})")
+        if self.membership not in MEMBERSHIP:
+            bad(f"membership must be one of {', '.join(MEMBERSHIP)} (got {self.membership!r})")
 
     @property
     def retry_after(self) -> int:
@@ -118,6 +125,12 @@ def _pair(name: str, value) -> tuple[int, int]:
             or not all(isinstance(v, int) and not isinstance(v, bool) for v in value)):
         raise ConfigError(f"{name} must be a pair of whole milliseconds (MIN, MAX), got {value!r}")
     return value
+
+
+#: The ways a cluster's membership can change (``Config.membership``).  "single" is the default: one
+#: server per change is one step with no joint phase, it is what the dissertation (4.1) recommends and
+#: what most implementations (etcd's ConfChange, LogCabin, hashicorp/raft) do.
+MEMBERSHIP = ("single", "joint", "unsafe-direct")
 
 
 #: Named configurations.  ``seed`` is the small Rust program raftlab grew from.

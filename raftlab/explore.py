@@ -123,6 +123,7 @@ from .config import Config
 from .errors import NodeError, OperatorError, SafetyViolation
 from .impl import Rules, resolve_rules
 from .messages import Message
+from .node import ENGINE_FIELDS
 from .run import Run
 from .sim import Simulation
 
@@ -418,17 +419,13 @@ def _message_key(message: Message) -> tuple:
 
 
 def _entry(e: Any) -> tuple:
-    return (e.term, e.command or (), e.client_id or "", e.seq)
+    return (e.term, e.command or (), e.client_id or "", e.seq, "" if e.config is None else str(e.config))
 
 
 _MESSAGE_TYPES = {name: getattr(_messages, name) for name in dir(_messages)
                   if isinstance(getattr(_messages, name), type) and issubclass(getattr(_messages, name), Message)}
 
-_NODE_FIELDS = frozenset(("id", "peers", "config", "rules", "_election_timeouts", "current_term", "voted_for",
-                          "log", "snapshot", "crashed", "now", "outbox", "notes", "applied", "role", "leader_id",
-                          "commit_index", "last_applied", "state_machine", "votes_granted", "next_index",
-                          "match_index", "recent_active", "last_heard_from_leader", "election_deadline",
-                          "heartbeat_deadline"))
+_NODE_FIELDS = ENGINE_FIELDS
 
 
 def _node_parts(node: Any) -> tuple[tuple, tuple]:
@@ -445,7 +442,7 @@ def _node_parts(node: Any) -> tuple[tuple, tuple]:
              node.last_heard_from_leader is not None, node.voted_for is None, node.leader_id is None, extra)
     names = (node.voted_for or "", node.leader_id or "", tuple(sorted(node.votes_granted)),
              tuple(sorted(node.next_index.items())), tuple(sorted(node.match_index.items())),
-             tuple(sorted(node.recent_active)))
+             tuple(sorted(node.recent_active)), tuple(sorted(node.catch_up.items())))
     return plain, names
 
 
@@ -506,10 +503,10 @@ def _rename_message(m: tuple, to: dict[str, str]) -> tuple:
 
 
 def _rename_node(names: tuple, to: dict[str, str]) -> tuple:
-    voted_for, leader_id, votes, next_index, match_index, recent = names
+    voted_for, leader_id, votes, next_index, match_index, recent, catch_up = names
     return (to.get(voted_for, ""), to.get(leader_id, ""), tuple(sorted(to[n] for n in votes)),
             tuple(sorted((to[n], i) for n, i in next_index)), tuple(sorted((to[n], i) for n, i in match_index)),
-            tuple(sorted(to[n] for n in recent)))
+            tuple(sorted(to[n] for n in recent)), tuple(sorted((to[n], r) for n, r in catch_up)))
 
 
 # --- the search ----------------------------------------------------------------------------------------
@@ -535,7 +532,10 @@ class _Search:
         self.start = start
         self.choices, self.clients, self.requests, self.crashes = choices, clients, requests, crashes
         self.timeouts, self.prune, self.goal = timeouts, prune, goal
-        self.keys = _Keys(list(start.names), symmetry)
+        # Renaming servers must rename every name a state holds; configuration entries name servers
+        # too, so a cluster that has changed its membership is searched without symmetry reduction.
+        changed = any(n.log.config_indexes or n.log.snapshot_config is not None for n in start.nodes.values())
+        self.keys = _Keys(list(start.names), symmetry and not changed)
         self.seen: set[tuple] = set()
         self.requests_at_start = len(start.operations)
 

@@ -17,6 +17,12 @@ and two more that make bugs show up early:
   committed, and a server's commit index never moves backwards (a restart
   starts it again from the snapshot).
 * **Index order**: ``0 <= last_applied <= commit_index <= last log index``.
+* **One change at a time**: a leader never appends a configuration entry while
+  an earlier configuration entry in its log is uncommitted (dissertation 4.1:
+  "the leader will not begin a new configuration change until the previous one
+  is committed"; in the joint phase C_new follows C_old,new only once that is
+  committed).  Election Safety above holds whatever the configurations: it is
+  checked by term alone.
 
 and one that clients see:
 
@@ -49,11 +55,12 @@ __all__ = ["SafetyChecker", "PROPERTIES"]
 
 PROPERTIES = ("Election Safety", "Leader Append-Only", "Log Matching", "Leader Completeness",
               "State Machine Safety", "Committed entries never lost", "Index order",
-              "Acknowledged writes durable", "Linearizability")
+              "Acknowledged writes durable", "Linearizability", "One change at a time")
 
 
 def _entry(index: int, e: Entry) -> str:
-    return f"{index}/{e.term} ({format_command(e.command)})"
+    what = f"config {e.config}" if e.config is not None else format_command(e.command)
+    return f"{index}/{e.term} ({what})"
 
 
 class SafetyChecker:
@@ -89,6 +96,8 @@ class SafetyChecker:
             self._check_truncation(node, removed, role0, term0)
         if written_from is not None:
             self._check_log_matching(node, written_from)
+            if node.role is Role.LEADER and node.log.config_indexes and node.log.config_indexes[-1] >= written_from:
+                self._check_one_change(node, written_from)
         if node.commit_index != commit0 or ready.applied:
             self._check_commit(node, ready.applied)
         self._check_order(node)
@@ -214,6 +223,20 @@ class SafetyChecker:
             self.committed_in.append(node.current_term)
             if entry is not None and entry.client_id is not None:
                 self.committed_requests.setdefault((entry.client_id, entry.seq), index)
+
+    def _check_one_change(self, node: Node, written_from: int) -> None:
+        log = node.log
+        indexes = log.config_indexes
+        for k in range(len(indexes) - 1, 0, -1):
+            index, earlier = indexes[k], indexes[k - 1]
+            if index < written_from:
+                return
+            if earlier > node.commit_index:
+                raise SafetyViolation("One change at a time",
+                                      f"leader {node.id} appended configuration {log.entry(index).config} at "
+                                      f"index {index} while {log.entry(earlier).config} at index {earlier} "
+                                      f"was not committed (commit index {node.commit_index})",
+                                      nodes=(node.id,), index=index)
 
     def _check_order(self, node: Node) -> None:
         last = node.log.last_index

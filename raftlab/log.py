@@ -9,11 +9,17 @@ Like etcd-io/raft's *unstable* log, it remembers what changed since it was
 last persisted: the lowest index written and the first entry removed.  The
 node hands that over in each step's ``Ready`` (:meth:`take_changes`); the safety
 checker reads it there, so it looks only at what a step changed.
+
+It also knows the server's configuration (section 6: "a server always uses the
+latest configuration in its log"): it keeps the indexes of its configuration
+entries as they are appended, truncated and compacted, and the configuration in
+force at the snapshot (``snapshot_config``), so :attr:`configuration` is cheap.
 """
 from __future__ import annotations
 
 from typing import Iterable, NamedTuple, Optional
 
+from .membership import Configuration
 from .messages import Entry
 
 __all__ = ["Log", "LogError", "LogChanges", "NO_CHANGES"]
@@ -38,14 +44,21 @@ class LogError(IndexError):
 
 
 class Log:
-    __slots__ = ("entries", "snapshot_index", "snapshot_term", "_written_from", "_removed")
+    __slots__ = ("entries", "snapshot_index", "snapshot_term", "_written_from", "_removed",
+                 "config_indexes", "snapshot_config")
 
-    def __init__(self, entries: Iterable[Entry] = (), snapshot_index: int = 0, snapshot_term: int = 0):
+    def __init__(self, entries: Iterable[Entry] = (), snapshot_index: int = 0, snapshot_term: int = 0,
+                 snapshot_config: Optional[Configuration] = None):
         self.entries: list[Entry] = list(entries)
         self.snapshot_index = snapshot_index
         self.snapshot_term = snapshot_term
         self._written_from: Optional[int] = snapshot_index + 1 if self.entries else None
         self._removed: Optional[tuple[int, int]] = None
+        #: the indexes of the configuration entries in ``entries``, in order
+        self.config_indexes: list[int] = [i for i, e in enumerate(self.entries, snapshot_index + 1)
+                                          if e.config is not None]
+        #: the configuration in force at ``snapshot_index`` (None: the cluster's initial one)
+        self.snapshot_config = snapshot_config
 
     def take_changes(self) -> LogChanges:
         """What was written and removed since the last call (and forget it)."""
@@ -56,6 +69,29 @@ class Log:
         return changes
 
     # --- reading -------------------------------------------------------------
+    @property
+    def configuration(self) -> Optional[Configuration]:
+        """The latest configuration in this log, committed or not (section 6), else the snapshot's;
+        None if the log never held one (the server uses the cluster's initial configuration)."""
+        if self.config_indexes:
+            return self.entries[self.config_indexes[-1] - self.snapshot_index - 1].config
+        return self.snapshot_config
+
+    @property
+    def configuration_index(self) -> int:
+        """The index of the entry that set :attr:`configuration` (the snapshot's index if it came
+        with the snapshot; 0 if there is none)."""
+        if self.config_indexes:
+            return self.config_indexes[-1]
+        return self.snapshot_index if self.snapshot_config is not None else 0
+
+    def configuration_at(self, index: int) -> Optional[Configuration]:
+        """The latest configuration at or before ``index`` (``index`` >= ``snapshot_index``)."""
+        for i in reversed(self.config_indexes):
+            if i <= index:
+                return self.entries[i - self.snapshot_index - 1].config
+        return self.snapshot_config
+
     @property
     def last_index(self) -> int:
         return self.snapshot_index + len(self.entries)
@@ -145,6 +181,8 @@ class Log:
     def append(self, entry: Entry) -> int:
         """Append one entry at the end; return its index."""
         self.entries.append(entry)
+        if entry.config is not None:
+            self.config_indexes.append(self.last_index)
         self._touch(self.last_index)
         return self.last_index
 
@@ -159,6 +197,8 @@ class Log:
         if self._removed is None or index < self._removed[0]:
             self._removed = (index, self.entry(index).term)
         del self.entries[index - self.snapshot_index - 1:]
+        while self.config_indexes and self.config_indexes[-1] >= index:
+            self.config_indexes.pop()       # a truncated configuration entry no longer counts
         self._touch(index)
 
     def compact(self, upto: int) -> None:
@@ -168,14 +208,17 @@ class Log:
         if upto > self.last_index:
             raise LogError(f"cannot compact up to {upto}: the log ends at {self.last_index}")
         term = self.entry(upto).term
+        self.snapshot_config = self.configuration_at(upto)
+        self.config_indexes = [i for i in self.config_indexes if i > upto]
         del self.entries[: upto - self.snapshot_index]
         self.snapshot_index, self.snapshot_term = upto, term
         if self._written_from is not None and self._written_from <= upto:
             self._written_from = upto + 1 if self.entries else None
 
-    def reset_to_snapshot(self, index: int, term: int, keep_tail: bool) -> None:
-        """Install a snapshot ending at ``index/term``: keep the entries after it if
-        ``keep_tail`` (they match), else discard the whole log (section 7)."""
+    def reset_to_snapshot(self, index: int, term: int, keep_tail: bool,
+                          config: Optional[Configuration] = None) -> None:
+        """Install a snapshot ending at ``index/term`` (whose configuration is ``config``): keep the
+        entries after it if ``keep_tail`` (they match), else discard the whole log (section 7)."""
         if keep_tail and self.term_at(index) == term:
             self.compact(index)
             return
@@ -184,11 +227,13 @@ class Log:
             # entries up to index are covered by the snapshot; those after it are discarded
             self._removed = (first, self.entry(first).term)
         self.entries = []
+        self.config_indexes = []
+        self.snapshot_config = config
         self.snapshot_index, self.snapshot_term = index, term
         self._written_from = None
 
     def copy(self) -> "Log":
-        log = Log(self.entries, self.snapshot_index, self.snapshot_term)
+        log = Log(self.entries, self.snapshot_index, self.snapshot_term, self.snapshot_config)
         log._written_from, log._removed = self._written_from, self._removed
         return log
 

@@ -16,11 +16,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Optional
 
+from .membership import Configuration
+
 __all__ = [
     "Entry", "Message", "RequestVote", "RequestVoteReply", "AppendEntries",
     "AppendEntriesReply", "InstallSnapshot", "InstallSnapshotReply",
     "ClientRequest", "ClientReply", "ElectionTimeout", "HeartbeatTimeout",
-    "format_command",
+    "MembershipChange", "format_command",
 ]
 
 
@@ -44,13 +46,20 @@ class Entry:
     ``client_id``/``seq`` identify the client request it came from, so that a
     retried request is applied once (section 6.3 of the thesis); ``None`` for
     the no-op a new leader appends at the start of its term.
+
+    ``config`` is set (and ``command`` is None) in a configuration entry: section 6,
+    "cluster configurations are stored and communicated using special entries in
+    the replicated log".  The state machine skips it.
     """
     term: int
     command: Any = None
     client_id: Optional[str] = None
     seq: int = 0
+    config: Optional[Configuration] = None
 
     def __str__(self) -> str:
+        if self.config is not None:
+            return f"t{self.term}:config {self.config}"
         return f"t{self.term}:{format_command(self.command)}"
 
 
@@ -235,3 +244,18 @@ class HeartbeatTimeout(Message):
 
     def __str__(self) -> str:
         return f"{self.dst} heartbeat timer"
+
+
+@dataclass(frozen=True, slots=True)
+class MembershipChange(Message):
+    """A local input, like a timer: the operator asks server ``dst`` (which should be the leader)
+    to ``add`` servers (as learners first) and ``remove`` servers (section 6, dissertation 4.1)."""
+    src: str
+    dst: str
+    add: tuple = ()
+    remove: tuple = ()
+
+    def __str__(self) -> str:
+        wants = [f"add {','.join(self.add)}"] if self.add else []
+        wants += [f"remove {','.join(self.remove)}"] if self.remove else []
+        return f"operator asks {self.dst} to {' and '.join(wants)}"

@@ -20,6 +20,11 @@ Rule 3: only ``become_follower``, ``become_pre_candidate``,
 ``become_candidate`` and ``become_leader`` change ``role``; each notes one
 line such as ``n1 became candidate at term 2``.
 
+Rule 4: the node's configuration (who votes, who only listens) is the latest
+configuration entry in its log, committed or not, else its snapshot's, else the
+cluster's initial one (section 6 of the paper); ``peers``, ``majority`` and
+``has_quorum`` follow from it (see :mod:`raftlab.membership`).
+
 Persistent state (kept by a crash): ``current_term``, ``voted_for``, ``log``,
 ``snapshot``.  Everything else is volatile and lost by a crash.  The engine
 persists at the end of every step, before the step's messages leave (the
@@ -33,6 +38,7 @@ from enum import Enum
 from typing import Any, Callable, Optional, Sequence
 
 from .log import NO_CHANGES, Log, LogChanges
+from .membership import Configuration
 from .messages import (
     AppendEntries,
     AppendEntriesReply,
@@ -42,6 +48,7 @@ from .messages import (
     HeartbeatTimeout,
     InstallSnapshot,
     InstallSnapshotReply,
+    MembershipChange,
     Message,
     RequestVote,
     RequestVoteReply,
@@ -70,6 +77,7 @@ class NodeConfig:
     check_quorum: bool = False
     snapshot_every: int = 0          # 0: never compact the log
     max_entries: int = 64            # at most this many entries per AppendEntries
+    membership: str = "single"       # how the cluster changes: "single", "joint" or "unsafe-direct"
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,9 +117,15 @@ class Node:
     :meth:`step` (or the simulation's operator actions)."""
 
     def __init__(self, node_id: str, peers: list[str], config: NodeConfig,
-                 rules: Any, election_timeouts: Callable[[], int]):
+                 rules: Any, election_timeouts: Callable[[], int], initial: Optional[Configuration] = None):
         self.id = node_id
-        self.peers = [p for p in peers if p != node_id]   # cluster order, never a set
+        #: the configuration used while the log holds none: every server named in ``peers`` (and this
+        #: one) a voter; a server added to a running cluster starts with ``Configuration(())``: it
+        #: knows no configuration until the leader's log reaches it.
+        self.initial_configuration = initial if initial is not None else Configuration(
+            tuple(peers) + ((node_id,) if node_id not in peers else ()))
+        self._peers_of: Optional[Configuration] = None
+        self._peers: list[str] = []
         self.config = config
         self.rules = rules
         self._election_timeouts = election_timeouts
@@ -136,7 +150,7 @@ class Node:
         new = Node.__new__(Node)
         d = new.__dict__
         d.update(self.__dict__)
-        d["peers"] = list(self.peers)
+        d["_peers"], d["catch_up"] = list(self._peers), dict(self.catch_up)
         d["log"] = self.log.copy()
         d["state_machine"] = self.state_machine.copy()
         d["outbox"], d["notes"], d["applied"] = list(self.outbox), list(self.notes), list(self.applied)
@@ -144,7 +158,7 @@ class Node:
         d["next_index"], d["match_index"] = dict(self.next_index), dict(self.match_index)
         if election_timeouts is not None:
             d["_election_timeouts"] = election_timeouts
-        for name in d.keys() - _COPIED_BY_NAME:
+        for name in d.keys() - ENGINE_FIELDS:
             d[name] = copy.deepcopy(d[name])
         return new
 
@@ -174,6 +188,7 @@ class Node:
         self.next_index: dict[str, int] = {}
         self.match_index: dict[str, int] = {}
         self.recent_active: set[str] = set()       # check-quorum: peers heard from this round
+        self.catch_up: dict[str, tuple[int, int]] = {}   # learner -> (round's target index, start time)
         self.last_heard_from_leader: Optional[int] = None
         # timers (absolute virtual times, or None when not running)
         self.election_deadline: Optional[int] = None
@@ -187,13 +202,43 @@ class Node:
 
     # --- facts the rules use ---------------------------------------------------
     @property
+    def configuration(self) -> Configuration:
+        """The configuration this server uses: "a server always uses the latest configuration in its
+        log, regardless of whether the entry is committed" (section 6), else its snapshot's, else the
+        initial one."""
+        return self.log.configuration or self.initial_configuration
+
+    @property
+    def peers(self) -> list[str]:
+        """Every other server of the configuration, learners included (a leader replicates to them),
+        in cluster order."""
+        conf = self.log.configuration or self.initial_configuration
+        if conf is not self._peers_of:
+            self._peers_of = conf
+            self._peers = [m for m in conf.members if m != self.id]
+        return self._peers
+
+    @property
     def cluster_size(self) -> int:
-        return len(self.peers) + 1
+        """How many servers vote (in a plain configuration)."""
+        return len(self.configuration.voters)
 
     @property
     def majority(self) -> int:
-        """Votes (or replicas) needed: more than half the cluster, counting itself."""
-        return self.cluster_size // 2 + 1
+        """Votes (or replicas) needed in a plain configuration: more than half of its voters, counting
+        itself.  The rules use :meth:`has_quorum`, which also knows the joint phase."""
+        return self.configuration.majority
+
+    @property
+    def is_voter(self) -> bool:
+        """Whether this server's vote counts in its own latest configuration; a server that is not a
+        voter never stands for election (etcd's "promotable")."""
+        return self.configuration.is_voter(self.id)
+
+    def has_quorum(self, ids: Any) -> bool:
+        """Whether the servers ``ids`` are a quorum of this server's configuration (the rules'
+        ``has_quorum`` decides)."""
+        return self.rules.has_quorum(self, ids)
 
     @property
     def is_leader(self) -> bool:
@@ -269,6 +314,8 @@ class Node:
             rules.on_heartbeat_timeout(self)
         else:
             self._receive(message, kind)
+        if self.role is Role.LEADER and self.log.configuration is not None:
+            rules.advance_configuration(self)      # only once the cluster has changed at all
         rules.apply_committed(self)
         return self._end()
 
@@ -331,9 +378,11 @@ class Node:
                 f"log={self.log.last_index} commit={self.commit_index}>")
 
 
-#: The fields :meth:`Node.copy` knows: immutable values, shared objects, or containers it copies itself.
-_COPIED_BY_NAME = frozenset((
-    "id", "peers", "config", "rules", "_election_timeouts", "current_term", "voted_for", "log", "snapshot",
+#: The fields the engine gives a node (:meth:`Node.copy` copies them by name; anything else a rule stored
+#: on a node is deep-copied, and the exhaustive search puts it in its state key as it is).
+ENGINE_FIELDS = frozenset((
+    "id", "_peers", "_peers_of", "initial_configuration", "catch_up",
+    "config", "rules", "_election_timeouts", "current_term", "voted_for", "log", "snapshot",
     "crashed", "now", "outbox", "notes", "applied", "role", "leader_id", "commit_index", "last_applied",
     "state_machine", "votes_granted", "next_index", "match_index", "recent_active", "last_heard_from_leader",
     "election_deadline", "heartbeat_deadline"))
@@ -356,5 +405,6 @@ _HANDLERS = {
     InstallSnapshot: "handle_install_snapshot",
     InstallSnapshotReply: "handle_install_snapshot_reply",
     ClientRequest: "handle_client_request",
+    MembershipChange: "handle_membership_change",
 }
 _PRE_VOTE_HANDLERS = {RequestVote: "handle_pre_vote", RequestVoteReply: "handle_pre_vote_reply"}

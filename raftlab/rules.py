@@ -11,6 +11,7 @@ The functions marked "Exercise N" are the ones students write in
 """
 from __future__ import annotations
 
+from .membership import Configuration
 from .messages import (
     AppendEntries,
     AppendEntriesReply,
@@ -19,6 +20,7 @@ from .messages import (
     Entry,
     InstallSnapshot,
     InstallSnapshotReply,
+    MembershipChange,
     RequestVote,
     RequestVoteReply,
 )
@@ -51,16 +53,19 @@ def start_election(node: Node) -> None:
     """Exercise 1.  Figure 2, Candidates: "On conversion to candidate, start election:
     increment currentTerm; vote for self; reset election timer; send RequestVote
     RPCs to all other servers."  A candidate that already has a majority (a cluster
-    of one) becomes leader at once."""
+    of one) becomes leader at once.  (Learners get no RequestVote: their votes
+    would not count.)"""
     node.current_term += 1
     node.become_candidate()
     node.voted_for = node.id
     node.votes_granted = {node.id}
     node.rules.reset_election_timer(node)
+    conf = node.configuration
     for peer in node.peers:
-        node.send(RequestVote(node.id, peer, node.current_term, node.id,
-                              node.log.last_index, node.log.last_term))
-    if len(node.votes_granted) >= node.majority:
+        if conf.is_voter(peer):
+            node.send(RequestVote(node.id, peer, node.current_term, node.id,
+                                  node.log.last_index, node.log.last_term))
+    if node.has_quorum(node.votes_granted):
         node.become_leader()
 
 
@@ -72,7 +77,7 @@ def handle_request_vote_reply(node: Node, m: RequestVoteReply) -> None:
         return
     if m.vote_granted:
         node.votes_granted.add(m.src)
-        if len(node.votes_granted) >= node.majority:
+        if node.has_quorum(node.votes_granted):
             node.become_leader()
 
 
@@ -206,11 +211,15 @@ def advance_commit_index(node: Node) -> None:
 
     The leader counts itself (its own log holds everything).  Only an entry of
     the *current* term is committed by counting replicas; earlier entries are
-    committed with it (section 5.4.2, Figure 8)."""
+    committed with it (section 5.4.2, Figure 8).  "A majority" is a quorum of the
+    leader's configuration: of both C_old and C_new in the joint phase (section 6),
+    and without the leader itself while it manages a configuration it is not part
+    of (dissertation 4.2.2); ``node.configuration.quorum_index`` does the counting."""
     if node.role is not Role.LEADER:
         return
-    matched = sorted([node.log.last_index] + [node.match_index[p] for p in node.peers], reverse=True)
-    n = matched[node.majority - 1]          # the highest index stored on a majority
+    match = dict(node.match_index)
+    match[node.id] = node.log.last_index
+    n = node.configuration.quorum_index(match)     # the highest index stored on a quorum
     if n > node.commit_index and node.log.term_at(n) == node.current_term:
         node.commit_index = n
 
@@ -247,7 +256,149 @@ def handle_client_request(node: Node, m: ClientRequest) -> None:
         node.send(ClientReply(node.id, m.client_id, m.client_id, m.seq, False, None, node.leader_id))
 
 
+# --- Exercise 7: membership changes (the stubs and tests come later) ---------------------
+
+def has_quorum(node: Node, ids) -> bool:
+    """Exercise 7.  Whether the servers ``ids`` are a quorum of ``node``'s configuration.
+
+    Section 6: "Agreement (for elections and entry commitment) requires separate
+    majorities from both the old and new configurations" in the joint phase
+    C_old,new; otherwise a majority of the voters.  Learners count for nothing,
+    and neither does a server outside the configuration, even the leader itself
+    (dissertation 4.2.2: a leader that is removed "does not count itself in
+    majorities")."""
+    return node.configuration.has_quorum(ids)
+
+
+def may_change_configuration(node: Node):
+    """Exercise 7.  Why ``node`` may not start a configuration change now (None: it may).
+
+    * Only the leader changes the configuration (section 6).
+    * One change at a time: "the leader will not begin a new configuration change
+      until the previous one is committed" (dissertation 4.1), and in the joint
+      phase not until C_new is appended.
+    * Single-server changes (and the unsafe direct switch): "a leader may not append
+      a new configuration entry until it has committed an entry from its current
+      term" (the 2015 fix: dissertation errata, raft-dev "bug in single-server
+      membership changes").  Without it, two leaders of different terms can each
+      commit a change from the same old configuration, and their majorities need
+      not overlap."""
+    if node.role is not Role.LEADER:
+        known = node.leader_id if node.leader_id not in (None, node.id) else None
+        return f"{node.id} is not the leader ({known + ' is' if known else 'no leader is known'})"
+    log = node.log
+    index = log.configuration_index
+    if index > node.commit_index:
+        return (f"a configuration change is already in progress: {log.configuration} at index {index} "
+                f"is not committed yet")
+    if node.configuration.is_joint:
+        return f"a configuration change is already in progress: the joint configuration {log.configuration}"
+    if node.config.membership != "joint" and log.term_at(node.commit_index) != node.current_term:
+        return f"the new leader {node.id} has not yet committed an entry of its term {node.current_term}"
+    return None
+
+
 # --- The engine's own rules (not exercises) -----------------------------------------
+
+def handle_membership_change(node: Node, m: MembershipChange) -> None:
+    """The operator asks the leader to add or remove servers (an input like a timer).
+
+    A server joins as a learner: "the new server joins the cluster as a non-voting
+    member ... the leader replicates entries to it, but it is not yet counted
+    towards majorities" (dissertation 4.2.1); :func:`advance_configuration`
+    promotes it once it has caught up.  Removing servers: with
+    ``membership="joint"`` through C_old,new (section 6), otherwise straight to the
+    new configuration (one server at a time unless ``"unsafe-direct"``)."""
+    reason = node.rules.may_change_configuration(node)
+    conf = node.configuration
+    if reason is None and node.config.membership == "single" and len(m.add) + len(m.remove) > 1:
+        reason = "single-server changes add or remove one server at a time"
+    if reason is not None:
+        node.note(f"refused the change ({m}): {reason}")
+        return
+    gone = set(m.remove)
+    added = [s for s in m.add if s not in conf.members]
+    voters = [v for v in conf.voters if v not in gone]
+    learners = [x for x in conf.learners if x not in gone] + added
+    if node.config.membership == "joint" and len(voters) != len(conf.voters):
+        new = conf.joint(voters, learners)
+    else:
+        new = Configuration(tuple(voters), tuple(learners))
+    for server in added:
+        node.catch_up[server] = (node.log.last_index + 1, node.now)   # round 1: up to the new entry
+    node.rules.append_configuration(node, new)
+
+
+def append_configuration(node: Node, config: Configuration) -> None:
+    """The leader appends ``config`` as a log entry and uses it at once (section 6: "a server always
+    uses the latest configuration in its log"); a new member gets nextIndex and matchIndex as in
+    section 5.3."""
+    index = node.log.append(Entry(node.current_term, None, config=config))
+    for peer in node.peers:
+        if peer not in node.next_index:
+            node.next_index[peer] = index + 1
+            node.match_index[peer] = 0
+    node.note(f"appended configuration {config} at index {index}")
+    node.rules.advance_commit_index(node)
+    node.rules.broadcast_append_entries(node)
+
+
+def advance_configuration(node: Node) -> None:
+    """The leader's part of a change in progress, after each of its steps:
+
+    * once a configuration that does not include the leader is committed, it steps
+      down (dissertation 4.2.2: "the leader steps down ... once the C_new entry is
+      committed");
+    * once C_old,new is committed, the leader appends C_new (section 6);
+    * it catches up learners in rounds (dissertation 4.2.1): a round replicates
+      everything the leader's log held when the round started; when a round ends
+      within the minimum election timeout, the learner is promoted to voter, else
+      another round starts.  Single-server changes promote one learner at a time;
+      the other methods promote all the learners together once every one has caught
+      up (several servers join in one change).  (The
+      dissertation gives up after about 10 rounds; here a learner that never catches
+      up stays a learner until the operator removes it.)"""
+    if node.role is not Role.LEADER:
+        return
+    log = node.log
+    conf = node.configuration
+    committed = log.configuration_index <= node.commit_index
+    if committed and not conf.is_voter(node.id):
+        node.note(f"stepped down: it is not in the configuration {conf} committed at index "
+                  f"{log.configuration_index}")
+        node.become_follower()
+        return
+    if committed and conf.is_joint:
+        node.rules.append_configuration(node, conf.leave_joint())
+        return
+    ready = []
+    for learner in conf.learners:
+        round_ = node.catch_up.get(learner)
+        if round_ is None:
+            node.catch_up[learner] = (log.last_index, node.now)
+            continue
+        target, started = round_
+        if node.match_index.get(learner, 0) >= target:
+            if node.now - started <= node.config.election_timeout[0]:
+                ready.append(learner)
+            else:
+                node.catch_up[learner] = (log.last_index, node.now)     # another round
+    if not ready or node.rules.may_change_configuration(node) is not None:
+        return
+    if node.config.membership == "single":
+        ready = ready[:1]
+    elif len(ready) < len(conf.learners):
+        return
+    for learner in ready:
+        del node.catch_up[learner]
+    voters = conf.voters + tuple(ready)
+    learners = tuple(x for x in conf.learners if x not in ready)
+    node.note(f"promoted {', '.join(ready)} to voter: caught up with the log")
+    if node.config.membership == "joint":
+        node.rules.append_configuration(node, conf.joint(voters, learners))
+    else:
+        node.rules.append_configuration(node, Configuration(voters, learners))
+
 
 def on_election_timeout(node: Node) -> None:
     """Figure 2, Followers: "If election timeout elapses without receiving
@@ -255,11 +406,13 @@ def on_election_timeout(node: Node) -> None:
     to candidate."  With pre-vote (thesis 9.6) a follower first asks whether it
     could win.  A leader's election timer is the check-quorum timer (thesis 6.2):
     a leader that has not heard from a majority for a whole election timeout
-    steps down."""
+    steps down.  A server that is not a voter in its own latest configuration (a
+    learner, a server that knows it was removed, a new server that knows no
+    configuration yet) never starts an election (etcd's "promotable")."""
     node.election_deadline = None
     if node.role is Role.LEADER:
         if node.config.check_quorum:
-            if len(node.recent_active) + 1 < node.majority:
+            if not node.has_quorum(node.recent_active | {node.id}):
                 heard = len(node.recent_active)
                 node.note(f"stepped down: heard from only {heard} follower{'' if heard == 1 else 's'} "
                           f"in an election timeout (check-quorum)")
@@ -267,6 +420,9 @@ def on_election_timeout(node: Node) -> None:
             else:
                 node.recent_active = set()
                 node.rules.reset_election_timer(node)
+        return
+    if not node.is_voter:
+        node.note(f"is not a voter in its configuration {node.configuration}: it does not stand for election")
         return
     if node.config.pre_vote:
         start_pre_vote(node)
@@ -301,10 +457,12 @@ def start_pre_vote(node: Node) -> None:
     vote for us in the next term; nobody changes term or vote for a PreVote."""
     node.become_pre_candidate()
     node.rules.reset_election_timer(node)
+    conf = node.configuration
     for peer in node.peers:
-        node.send(RequestVote(node.id, peer, node.current_term + 1, node.id,
-                              node.log.last_index, node.log.last_term, pre_vote=True))
-    if len(node.votes_granted) >= node.majority:
+        if conf.is_voter(peer):
+            node.send(RequestVote(node.id, peer, node.current_term + 1, node.id,
+                                  node.log.last_index, node.log.last_term, pre_vote=True))
+    if node.has_quorum(node.votes_granted):
         node.rules.start_election(node)
 
 
@@ -325,7 +483,7 @@ def handle_pre_vote_reply(node: Node, m: RequestVoteReply) -> None:
     if node.role is not Role.PRE_CANDIDATE or m.term != node.current_term + 1 or not m.vote_granted:
         return
     node.votes_granted.add(m.src)
-    if len(node.votes_granted) >= node.majority:
+    if node.has_quorum(node.votes_granted):
         node.rules.start_election(node)
 
 
@@ -369,7 +527,7 @@ def apply_committed(node: Node) -> None:
 
 def take_snapshot(node: Node) -> None:
     index = node.last_applied
-    node.snapshot = node.state_machine.snapshot(index, node.log.term(index))
+    node.snapshot = node.state_machine.snapshot(index, node.log.term(index), node.log.configuration_at(index))
     node.log.compact(index)
     node.note(f"took a snapshot up to index {index}")
 
@@ -389,7 +547,8 @@ def handle_install_snapshot(node: Node, m: InstallSnapshot) -> None:
     node.rules.reset_election_timer(node)
     if m.last_included_index > node.commit_index:
         keep_tail = node.log.term_at(m.last_included_index) == m.last_included_term
-        node.log.reset_to_snapshot(m.last_included_index, m.last_included_term, keep_tail)
+        node.log.reset_to_snapshot(m.last_included_index, m.last_included_term, keep_tail,
+                                   getattr(m.data, "config", None))
         node.snapshot = m.data
         node.snapshot_state_restore()
         node.note(f"installed a snapshot up to index {m.last_included_index}")
@@ -412,4 +571,6 @@ ALL_RULES = (
     "on_heartbeat_timeout", "in_leader_lease", "start_pre_vote", "handle_pre_vote",
     "handle_pre_vote_reply", "send_append_entries", "broadcast_append_entries",
     "apply_committed", "handle_install_snapshot", "handle_install_snapshot_reply",
+    "has_quorum", "may_change_configuration", "handle_membership_change", "append_configuration",
+    "advance_configuration",
 )

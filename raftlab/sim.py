@@ -9,7 +9,8 @@ Rule 1: every move an operator can make is a public method (:meth:`crash`,
 :meth:`restart`, :meth:`drop`, :meth:`deliver`, :meth:`partition`,
 :meth:`isolate`, :meth:`cut`, :meth:`reconnect`, :meth:`heal`,
 :meth:`set_network`, :meth:`timeout`, :meth:`client_request`,
-:meth:`set_pre_vote`, :meth:`set_check_quorum`, :meth:`advance`), and each of
+:meth:`set_pre_vote`, :meth:`set_check_quorum`, :meth:`add_server`, :meth:`remove_server`,
+:meth:`advance`), and each of
 them is one :class:`raftlab.actions.Action` handed to :meth:`do`, which
 validates, records and applies it.  Stepping (:meth:`step`, :meth:`run_until`)
 is not recorded: it follows from the seed and the actions.
@@ -68,7 +69,16 @@ from .events import (
 )
 from .impl import Rules, resolve_rules
 from .invariants import SafetyChecker
-from .messages import ClientReply, ClientRequest, ElectionTimeout, HeartbeatTimeout, Message, format_command
+from .membership import Configuration
+from .messages import (
+    ClientReply,
+    ClientRequest,
+    ElectionTimeout,
+    HeartbeatTimeout,
+    MembershipChange,
+    Message,
+    format_command,
+)
 from .network import Envelope, LinkConfig, Network
 from .node import Node, NodeConfig, Ready, Role, RoleChange
 
@@ -207,7 +217,7 @@ class Simulation:
     @staticmethod
     def _node_config(config: Config) -> NodeConfig:
         return NodeConfig(config.election_timeout, config.heartbeat, config.pre_vote,
-                          config.check_quorum, config.snapshot_every, config.max_entries)
+                          config.check_quorum, config.snapshot_every, config.max_entries, config.membership)
 
     def _timeout_stream(self, name: str) -> Callable[[], int]:
         """Node ``name``'s k-th election timeout is the k-th draw of its own stream."""
@@ -244,13 +254,13 @@ class Simulation:
         split = net.groups is not None or bool(net.cut)
         blocked = net.blocked
         term, name = leader.current_term, leader.id
-        count = 0
+        following = set()
         for other, n in self.nodes.items():
             if n.crashed or n.current_term > term:
                 continue
             if other == name or not split or (blocked(name, other) is None and blocked(other, name) is None):
-                count += 1
-        return count > len(self.names) // 2
+                following.add(other)
+        return leader.configuration.has_quorum(following)
 
     def in_flight(self) -> list[Envelope]:
         """Messages in flight, soonest delivery first."""
@@ -299,6 +309,7 @@ class Simulation:
         d = new.__dict__
         d.update(self.__dict__)
         d["listeners"] = []
+        d["names"] = list(self.names)             # add_server appends to it
         streams = self._timeout_streams
         copies = {} if share_random else {name: s.copy() for name, s in streams.items()}
         d["_timeout_streams"] = dict(streams) if share_random else copies
@@ -554,6 +565,20 @@ class Simulation:
         Returns the operation's id, ``(client, sequence number)``: see :meth:`operation`."""
         return self.do(act.ClientRequest(command, node, client))
 
+    def add_server(self, *nodes: str, via: Optional[NodeName] = None) -> None:
+        """Add servers to the cluster (``add_server("n4")``): each starts with an empty log, the leader
+        (or ``via``, which must be the leader) appends a configuration with it as a learner, catches it
+        up, then promotes it to voter with a second change (dissertation 4.2.1).  One server at a time
+        unless ``membership="joint"`` or ``"unsafe-direct"``."""
+        self.do(act.AddServer(nodes, via))
+
+    def remove_server(self, *nodes: NodeName, via: Optional[NodeName] = None) -> None:
+        """Remove servers from the cluster (``remove_server("n2")``): the leader appends a configuration
+        without them (through C_old,new with ``membership="joint"``).  A removed leader keeps leading
+        until that configuration is committed, then steps down (dissertation 4.2.2).  The removed
+        server keeps running: crash it when you like."""
+        self.do(act.RemoveServer(nodes, via))
+
     def set_pre_vote(self, enabled: bool = True) -> None:
         """Turn pre-vote (thesis section 9.6) on or off for every node."""
         self.do(act.SetPreVote(enabled))
@@ -575,6 +600,26 @@ class Simulation:
             self.checker.after_restart(node)
         self._carry_out(node, ready)
         self._timeline_node(node)
+
+    def _change_membership(self, action: act.Action, leader: str, add: tuple, remove: tuple) -> None:
+        for name in add:
+            if name not in self.nodes:
+                self._new_server(name)
+        node = self.nodes[leader]
+        change = MembershipChange(leader, leader, tuple(add), tuple(remove))
+        self._event(OperatorMove(self.steps, self.now, action, str(change)))
+        self._run_node(node, node.step, change)
+
+    def _new_server(self, name: str) -> None:
+        """A new server process: an empty log, no configuration until the leader's log reaches it."""
+        self.names.append(name)
+        node = Node(name, [], self._node_config(self.config), self.rules, self._timeout_stream(name),
+                    initial=Configuration(()))
+        self.nodes[name] = node
+        self.network.nodes.append(name)
+        self._scheduled[name] = [None, None]
+        self.timeline.append(NodeState(self.now, name, "follower", 0, 0, False))
+        self._run_node(node, node.start, None)
 
     def _drop(self, message_id: int) -> Envelope:
         env = self.network.in_flight.pop(message_id)
@@ -625,9 +670,10 @@ class Simulation:
             raise OperatorError(f"can only rewind to a step between 0 and {self.steps}, got {step!r}")
         fresh = self.run.replay(until=step)
         for name, node in self.nodes.items():      # keep the Node objects callers hold
-            node.__dict__.clear()
-            node.__dict__.update(fresh.nodes[name].__dict__)
-            fresh.nodes[name] = node
+            if name in fresh.nodes:                # (a server added after that step is gone)
+                node.__dict__.clear()
+                node.__dict__.update(fresh.nodes[name].__dict__)
+                fresh.nodes[name] = node
         listeners = self.listeners
         self.__dict__.update(fresh.__dict__)
         self.listeners = listeners

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Optional
 
 from .errors import OperatorError
+from .membership import Configuration
 from .messages import Entry
 
 __all__ = ["KVStore", "Snapshot", "CommandError", "check_command"]
@@ -67,10 +68,13 @@ def _text(x: Any, what: str) -> str:
 @dataclass(frozen=True, slots=True)
 class Snapshot:
     """A compacted prefix of the log: the state after applying entries up to
-    ``last_included_index`` (whose term is ``last_included_term``)."""
+    ``last_included_index`` (whose term is ``last_included_term``), and the configuration in force
+    there (section 7: the snapshot "includes ... the latest configuration as of the last included
+    index"; None: the cluster's initial one)."""
     last_included_index: int
     last_included_term: int
     data: tuple  # (sorted key/value pairs, sorted client sessions)
+    config: Optional[Configuration] = None
 
     def __str__(self) -> str:
         return f"Snapshot(last={self.last_included_index}/{self.last_included_term} keys={len(self.data[0])})"
@@ -106,7 +110,7 @@ class KVStore:
         if done:
             return result
         cmd = entry.command
-        if cmd is None:
+        if cmd is None:          # a no-op, or a configuration entry (the log, not the store, keeps those)
             return None
         op, key = cmd[0], cmd[1]
         if op == "put":
@@ -121,9 +125,9 @@ class KVStore:
             self.sessions[entry.client_id] = (entry.seq, result)
         return result
 
-    def snapshot(self, index: int, term: int) -> Snapshot:
+    def snapshot(self, index: int, term: int, config: Optional[Configuration] = None) -> Snapshot:
         return Snapshot(index, term, (tuple(sorted(self.data.items())),
-                                      tuple(sorted(self.sessions.items()))))
+                                      tuple(sorted(self.sessions.items()))), config)
 
     @classmethod
     def restore(cls, snapshot: Optional[Snapshot]) -> "KVStore":

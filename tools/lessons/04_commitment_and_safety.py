@@ -41,7 +41,8 @@ from raftlab.viz import draw_logs
 # commands in the same order. The others are the steps of its proof. raftlab checks all of them after
 # *every* step of every simulation, plus two that make bugs show up early (committed entries are never
 # lost, and the indexes stay in order), and two about what clients see (lesson 6 is about clients: a
-# write a client was told succeeded is committed, and the clients' whole history is linearizable):
+# write a client was told succeeded is committed, and the clients' whole history is linearizable), and one
+# about changing the cluster's membership (a leader starts one configuration change at a time):
 
 # %%
 for name in PROPERTIES:
