@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Optional, Sequence
 
 from ...rules import EXERCISE_RULES
+from .. import parse_python
 
 __all__ = ["build", "withheld_here", "strip_rules", "replace_bodies", "functions", "withheld_module",
            "withheld_code", "drop_functions", "set_dumpable", "PACKAGE", "WITHHELD_MODULE", "EXAM_MODULE"]
@@ -89,7 +90,7 @@ def _has_docstring(fn: ast.FunctionDef) -> bool:
 def replace_bodies(source: str, names: Sequence[str], body: Callable[[ast.FunctionDef], str]) -> str:
     """``source`` with the body of each function in ``names`` (after its docstring) replaced by
     the one line ``body(fn)`` returns (without indentation).  Raises KeyError for a missing name."""
-    tree = ast.parse(source)
+    tree = parse_python(source)
     found = functions(tree, names)
     missing = [n for n in names if n not in found]
     if missing:
@@ -108,7 +109,7 @@ def replace_bodies(source: str, names: Sequence[str], body: Callable[[ast.Functi
 
 def drop_functions(source: str, names: Iterable[str]) -> str:
     """``source`` without its top-level functions named ``names`` (decorators included)."""
-    tree = ast.parse(source)
+    tree = parse_python(source)
     lines = source.splitlines(keepends=True)
     for fn in sorted(functions(tree, names).values(), key=lambda f: f.lineno, reverse=True):
         start = fn.decorator_list[0].lineno if fn.decorator_list else fn.lineno

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any, Mapping, Optional
 
 from ... import rules as reference_rules
+from .. import parse_python
 from ..check.exam import PACKAGE
 
 __all__ = ["REFERENCE", "DEFAULT_THRESHOLD", "Fingerprint", "Match", "SimilarityReport", "exercise_code",
@@ -58,7 +59,7 @@ def exercise_code(source: str, names) -> str:
     assignments of the same file they use (helpers), in file order; "" if none (or if the file does
     not parse)."""
     try:
-        tree = ast.parse(source)
+        tree = parse_python(source)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return ""
     top: dict = {}
@@ -107,7 +108,7 @@ def reference_code(number: int) -> str:
     source = (PACKAGE / "rules.py").read_text()
     names = reference_rules.EXERCISE_RULES[number]
     try:
-        tree = ast.parse(source)
+        tree = parse_python(source)
     except SyntaxError:
         return ""
     funcs = [n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name in names]

@@ -20,6 +20,7 @@ from typing import Callable, Iterator, Optional
 
 from ... import rules as reference
 from ...impl import defined_rules
+from .. import parse_python
 
 __all__ = ["Staged", "Scan", "discover", "stage", "scan", "MAX_FILE_BYTES", "MAX_TOTAL_BYTES"]
 
@@ -299,15 +300,15 @@ def scan(staged: Staged) -> Scan:
             continue
         source = (staged.folder / rel).read_bytes()
         try:
-            tree = ast.parse(source, filename=rel)
+            tree = parse_python(source, filename=rel)
         except (SyntaxError, ValueError) as exc:
             line = getattr(exc, "lineno", None)
             result.syntax_errors[rel] = (f"line {line}: " if line else "") + str(getattr(exc, "msg", exc))
             continue
         defined, borrowed = defined_rules(tree), set[str]()
-        for node in tree.body:
-            if isinstance(node, ast.ImportFrom) and node.module == "raftlab.rules" and not node.level:
-                borrowed.update(a.asname or a.name for a in node.names if (a.asname or a.name) in rules)
+        for statement in tree.body:
+            if isinstance(statement, ast.ImportFrom) and statement.module == "raftlab.rules" and not statement.level:
+                borrowed.update(a.asname or a.name for a in statement.names if (a.asname or a.name) in rules)
         result.defines[rel] = sorted(defined)
         if borrowed:
             result.reference_imports[rel] = sorted(borrowed)
