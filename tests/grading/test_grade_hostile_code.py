@@ -60,7 +60,7 @@ def test_a_correct_submission_gets_full_marks(graded):
     result, rows = graded
     assert scores(rows["alice"]) == {"ex1": 3, "ex2": 3, "ex3": 3, "cp1_elections": 3,
                                      "cp2_replication": 1, "total": 13}
-    assert rows["alice"]["status"] == "ok" and rows["alice"]["reason"] == ""
+    assert (rows["alice"]["status"], rows["alice"]["reason"]) == ("ok", ""), result.feedback_of("alice")
     assert "**Total: 13 / 13**" in result.feedback_of("alice")
 
 
