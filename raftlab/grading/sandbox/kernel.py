@@ -11,11 +11,17 @@ earn nothing.  The grader reads results from nbval, never from this kernel.
 """
 from __future__ import annotations
 
+import os
 import sys
+import traceback
 
 from . import guard
 
-__all__ = ["main"]
+__all__ = ["main", "START_LOG_ENV"]
+
+#: Where the kernel writes why it could not start (nbval sends a kernel's stderr to /dev/null,
+#: and the grader must tell a kernel that never started from a submission's failure).
+START_LOG_ENV = "RAFTLAB_GRADER_KERNEL_LOG"
 
 
 def _after_cell(result=None) -> None:
@@ -24,14 +30,28 @@ def _after_cell(result=None) -> None:
               file=sys.stderr)
 
 
+def _start_failed() -> None:
+    path = os.environ.get(START_LOG_ENV)
+    if path:
+        try:
+            with open(path, "a") as f:
+                f.write(f"kernel pid {os.getpid()} could not start:\n{traceback.format_exc()[-2000:]}\n")
+        except OSError:
+            pass
+
+
 def main() -> None:
     # No debugger in a grading kernel (ipykernel works without debugpy, and starts faster).
     sys.modules.setdefault("debugpy", None)  # type: ignore[arg-type]
-    guard.take_snapshot(guard.KERNEL_MODULES, with_builtins=False)
-    from ipykernel.kernelapp import IPKernelApp
-    app = IPKernelApp.instance()
-    app.initialize(sys.argv[1:])
-    app.shell.events.register("post_run_cell", _after_cell)  # type: ignore[union-attr]
+    try:
+        guard.take_snapshot(guard.KERNEL_MODULES, with_builtins=False)
+        from ipykernel.kernelapp import IPKernelApp
+        app = IPKernelApp.instance()
+        app.initialize(sys.argv[1:])
+        app.shell.events.register("post_run_cell", _after_cell)  # type: ignore[union-attr]
+    except BaseException:
+        _start_failed()
+        raise
     app.start()
 
 

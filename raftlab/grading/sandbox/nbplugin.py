@@ -139,6 +139,14 @@ def pytest_runtest_setup(item) -> None:
                         f"loop?), so the grader stopped running its cells")
 
 
+def _kernel_started(item, phases) -> bool:
+    """False when the cell failed because its notebook's Jupyter kernel never started (nbval
+    starts it in the notebook's setup, before any cell runs): the grader's failure, not the
+    code under test's, which has not run in that kernel yet."""
+    setup_failed = any(r.when == "setup" and r.failed for r in phases)
+    return not (setup_failed and getattr(item.parent, "kernel", None) is None)
+
+
 def _text(report) -> str:
     if report.skipped and isinstance(report.longrepr, tuple) and len(report.longrepr) == 3:
         return str(report.longrepr[2]).removeprefix("Skipped: ")
@@ -165,7 +173,8 @@ def pytest_runtest_makereport(item, call):
                 if printed:
                     message += "\n\nThis run of the cell printed:\n" + printed
             name, number = _origin(item)
-            _emit(event="cell", notebook=name, cell=number, passed=passed, message=message)
+            _emit(event="cell", notebook=name, cell=number, passed=passed, message=message,
+                  kernel_started=_kernel_started(item, phases))
     return report
 
 
