@@ -14,12 +14,19 @@ Then the same class, in the same run, through a Dask LocalCluster of --jobs work
 (one thread each) with `raftlab grade --scheduler`: its wall time, and the distributed path's
 overhead over the local pool (target: within 15%).  --no-cluster skips that part.
 
-    python bench/grade.py [--count 100] [--jobs 2] [--keep DIR] [--no-cluster]
+The two paths take turns, so that a machine that gets busier or quieter during the bench
+(other work, a CI neighbour) weighs on both alike: the class is graded in --chunks parts,
+each part by both paths, in the order A B B A A B ... (A the local pool, B the cluster); each
+`raftlab grade` run sees the submissions of the parts so far, and grades only the new ones
+(the others are cached).  A path's time is the sum of its runs.
+
+    python bench/grade.py [--count 100] [--jobs 2] [--chunks 5] [--keep DIR] [--no-cluster]
 """
 from __future__ import annotations
 
 import argparse
 import ast
+import contextlib
 import csv
 import inspect
 import json
@@ -156,6 +163,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=100)
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--chunks", type=int, default=5, help="parts the two paths take turns on")
     parser.add_argument("--keep", help="keep the generated class and the results in this folder")
     parser.add_argument("--no-cluster", action="store_true", help="skip the Dask LocalCluster part")
     args = parser.parse_args()
@@ -167,55 +175,101 @@ def main() -> None:
         shutil.rmtree(work)
     work.mkdir(parents=True, exist_ok=True)
     try:
-        kinds = generate(work / "submissions", args.count, REPO / "exercises")
+        kinds = generate(work / "generated", args.count, REPO / "exercises")
         (work / "empty").mkdir()
         counts = {k: sum(1 for v in kinds.values() if v.startswith(k)) for k in ("correct", "bug", "")}
         print(f"grade bench: {args.count} submissions ({counts['correct']} correct, {counts['bug']} with a "
               f"known bug, {args.count - counts['correct'] - counts['bug']} broken), --jobs {args.jobs}, "
               f"{'as root: each box its own user' if os.geteuid() == 0 else 'not root: boxes run as you'}, "
-              f"{os.cpu_count()} cores")
-        seconds, _ = grade(work / "empty", work, args.jobs)
-        print(f"  calibration (the reference rules through the boxes, once): {seconds:.1f} s")
-        seconds, summary = grade(work / "submissions", work, args.jobs)
-        rate = args.count / seconds * 60
-        verdict = "met" if seconds < 600 * args.count / 100 else "NOT met"
-        print(f"  grading: {seconds:.1f} s wall, {rate:.1f} submissions/minute "
-              f"(target: {args.count} in under {10 * args.count / 100:g} min: {verdict})")
-        again, _ = grade(work / "submissions", work, args.jobs)
-        print(f"  re-run with nothing changed: {again:.1f} s (every submission cached)")
-        with open(work / "grades.csv", newline="") as f:
-            rows = {row["student"]: row for row in csv.DictReader(f)}
-        _report(rows, kinds, work)
-        print(f"  {summary}")
-        if not args.no_cluster:
-            _cluster(work, args.jobs, seconds, args.count)
+              f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at the start")
+        with _paths(work, args) as paths:
+            for name, path in paths.items():
+                seconds, _ = grade(work / "empty", path["work"], args.jobs, *path["extra"])
+                print(f"  calibration through {name} (the reference rules through the boxes, once): {seconds:.1f} s")
+            _take_turns(work, kinds, paths, args)
+            local = paths["the local pool"]
+            seconds = local["seconds"]
+            rate = args.count / seconds * 60
+            verdict = "met" if seconds < 600 * args.count / 100 else "NOT met"
+            print(f"  grading through the local pool: {seconds:.1f} s wall in all, {rate:.1f} submissions/minute "
+                  f"(target: {args.count} in under {10 * args.count / 100:g} min: {verdict})")
+            again, _ = grade(work / "submissions", local["work"], args.jobs)
+            print(f"  re-run with nothing changed: {again:.1f} s (every submission cached)")
+            with open(local["work"] / "grades.csv", newline="") as f:
+                rows = {row["student"]: row for row in csv.DictReader(f)}
+            _report(rows, kinds, local["work"])
+            print(f"  {local['summary']}")
+            cluster = paths.get("a Dask LocalCluster")
+            if cluster is not None:
+                _cluster_report(cluster, local, args, work)
+        print(f"  load average at the end: {os.getloadavg()[0]:.1f}")
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
 
 
-def _cluster(work: Path, jobs: int, local_seconds: float, count: int) -> None:
-    """The same class through a LocalCluster of ``jobs`` worker processes (`--scheduler`)."""
-    try:
-        from distributed import LocalCluster
-    except ImportError:
-        print("  cluster: skipped (no Dask distributed: pip install raftlab[grade])")
-        return
-    there = work / "cluster"
-    there.mkdir()
-    with LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True, dashboard_address=None,
-                      silence_logs=40) as cluster:
-        address = cluster.scheduler_address
-        grade(work / "empty", there, jobs, "--scheduler", address)          # its calibration, not timed
-        seconds, summary = grade(work / "submissions", there, jobs, "--scheduler", address)
-        again, _ = grade(work / "submissions", there, jobs, "--scheduler", address)
-    same = (there / "grades.csv").read_text() == (work / "grades.csv").read_text()
+@contextlib.contextmanager
+def _paths(work: Path, args):
+    """{name: {"work": its folder, "extra": its grade arguments}}: the local pool, and unless
+    --no-cluster (or without Dask) a LocalCluster of --jobs worker processes, one thread each."""
+    paths = {"the local pool": {"work": work / "local", "extra": []}}
+    with contextlib.ExitStack() as stack:
+        if not args.no_cluster:
+            try:
+                from distributed import LocalCluster
+            except ImportError:
+                print("  cluster: skipped (no Dask distributed: pip install raftlab[grade])")
+            else:
+                cluster = stack.enter_context(LocalCluster(n_workers=args.jobs, threads_per_worker=1,
+                                                           processes=True, dashboard_address=None,
+                                                           silence_logs=40))
+                paths["a Dask LocalCluster"] = {"work": work / "cluster",
+                                                "extra": ["--scheduler", cluster.scheduler_address]}
+        for path in paths.values():
+            path["work"].mkdir()
+            path.update(seconds=0.0, runs=[], summary="")
+        yield paths
+
+
+def _take_turns(work: Path, kinds: dict, paths: dict, args) -> None:
+    """Grade the class part by part, each part by every path, in the order A B B A A B ..."""
+    students = sorted(kinds)
+    names = list(paths)
+    chunks = max(1, min(args.chunks, len(students)))
+    (work / "submissions").mkdir()
+    for part in range(chunks):
+        for student in students[part * len(students) // chunks:(part + 1) * len(students) // chunks]:
+            shutil.copytree(work / "generated" / student, work / "submissions" / student)
+        for name in (names if part % 2 == 0 else names[::-1]):
+            path = paths[name]
+            seconds, summary = grade(work / "submissions", path["work"], args.jobs, *path["extra"])
+            path["seconds"] += seconds
+            path["runs"].append(seconds)
+            path["summary"] = summary
+
+
+def _cluster_report(cluster: dict, local: dict, args, work: Path) -> None:
+    again, _ = grade(work / "submissions", cluster["work"], args.jobs, *cluster["extra"])
+    seconds, local_seconds = cluster["seconds"], local["seconds"]
+    same = (cluster["work"] / "grades.csv").read_text() == (local["work"] / "grades.csv").read_text()
     overhead = (seconds - local_seconds) / local_seconds * 100
-    print(f"  through a Dask LocalCluster ({jobs} worker processes, 1 thread each): {seconds:.1f} s wall, "
-          f"{count / seconds * 60:.1f} submissions/minute; re-run {again:.1f} s (cached)")
+    print(f"  through a Dask LocalCluster ({args.jobs} worker processes, 1 thread each): {seconds:.1f} s wall "
+          f"in all, {args.count / seconds * 60:.1f} submissions/minute; re-run {again:.1f} s (cached)")
+    print("  the parts, local pool vs cluster (s): " + ", ".join(
+        f"{a:.0f}/{b:.0f}" for a, b in zip(local["runs"], cluster["runs"], strict=True)))
     print(f"  distributed overhead over the local pool: {overhead:+.1f}% (target: within 15%: "
           f"{'met' if overhead <= 15 else 'NOT met'}); same gradebook: {'yes' if same else 'NO'}")
-    print(f"  {summary}")
+    if not same:
+        with open(cluster["work"] / "grades.csv", newline="") as f:
+            theirs = {row["student"]: row for row in csv.DictReader(f)}
+        with open(local["work"] / "grades.csv", newline="") as f:
+            ours = {row["student"]: row for row in csv.DictReader(f)}
+        for student in sorted(set(ours) | set(theirs)):
+            if ours.get(student) != theirs.get(student):
+                a, b = ours.get(student, {}), theirs.get(student, {})
+                print(f"    {student}: local {a.get('total')} {a.get('status')} / cluster {b.get('total')} "
+                      f"{b.get('status')}: {b.get('reason', '')[:300]}")
+    print(f"  {cluster['summary']}")
 
 
 def _report(rows: dict, kinds: dict, work: Path) -> None:
