@@ -7,7 +7,9 @@ stored outputs, Run All, then check that
 - every Explorer the notebook stores an output for is on the page, with its picture drawn;
 - every stored figure is drawn again as an image;
 - nothing shows "Error displaying widget";
-- the first Explorer answers: pressing Step moves its simulation one step (a round trip to the kernel).
+- the first Explorer answers: pressing Step moves its simulation one step (a round trip to the kernel);
+- in the lessons of PRINTS_COMPARED, Lab's fresh run printed exactly the lines the notebook stores (the
+  story the prose quotes: who led which term, which safety property broke, which change was refused).
 """
 
 from __future__ import annotations
@@ -22,6 +24,19 @@ from .jlab import (NOTEBOOK, REPO_ROOT, assert_no_widget_errors, clear_all_outpu
 
 LESSONS = sorted(p.name for p in (REPO_ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")
                  if not p.name.startswith("00_"))
+
+
+#: Lessons whose printed text is deterministic whole (no timings, no addresses): the browser run must print
+#: the same lines as the stored outputs.
+PRINTS_COMPARED = {"09_membership_changes.ipynb"}
+
+
+def stored_stdout(name: str) -> list[str]:
+    """Every non-blank line the notebook file stores as printed output (stdout), in order."""
+    nb = json.loads((REPO_ROOT / "notebooks" / name).read_text())
+    text = "".join("".join(out.get("text", "")) for cell in nb["cells"] for out in cell.get("outputs", [])
+                   if out.get("output_type") == "stream" and out.get("name") == "stdout")
+    return [line.rstrip() for line in text.splitlines() if line.strip()]
 
 
 def stored_outputs(name: str) -> tuple[int, int]:
@@ -39,7 +54,7 @@ def stored_outputs(name: str) -> tuple[int, int]:
 
 
 def test_every_lesson_is_tested():
-    assert len(LESSONS) == 9, f"expected lessons 01..09 in notebooks/, found {LESSONS}"
+    assert len(LESSONS) == 10, f"expected lessons 01..10 in notebooks/, found {LESSONS}"
 
 
 @pytest.mark.parametrize("name", LESSONS)
@@ -65,6 +80,12 @@ def test_lesson_runs_in_jupyterlab(lab_server, page, name):
     assert drawn.count() == figures, f"{name}: {drawn.count()} figures drawn, {figures} stored"
     assert_no_widget_errors(page)
 
+    if name in PRINTS_COMPARED:
+        printed = nb.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stdout']")
+        fresh = [line.rstrip() for text in printed.all_text_contents() for line in text.splitlines()
+                 if line.strip()]
+        assert fresh == stored_stdout(name), f"{name}: Lab printed other lines than the notebook stores"
+
     if explorers:
         panel = panels.first
         title = panel.locator(".widget-html").first
@@ -83,6 +104,6 @@ def test_notebooks_match_their_sources():
     build = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(build)
     sources = sorted(build.SOURCES.glob("[0-9][0-9]_*.py"))
-    assert len(sources) == 10, f"expected lessons 00..09 in tools/lessons/, found {[s.name for s in sources]}"
+    assert len(sources) == 11, f"expected lessons 00..10 in tools/lessons/, found {[s.name for s in sources]}"
     problems = [p for s in sources for p in build.check(s)]
     assert not problems, "\n".join(problems)

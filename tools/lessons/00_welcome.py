@@ -194,7 +194,8 @@ Explorer(playground)
 # | [6. Clients](06_clients.ipynb) | retries, exactly-once, linearizability | 6 |
 # | [7. What clients see](07_what_clients_see.ipynb) | client histories, linearizability checked, the exhaustive search | |
 # | [8. Log compaction](08_log_compaction.ipynb) | snapshots and InstallSnapshot | |
-# | [9. Debugging distributed systems](09_debugging.ipynb) | a buggy Raft, found, shrunk and fixed | |
+# | [9. Membership changes](09_membership_changes.ipynb) | adding and removing servers safely: joint consensus, one server at a time, the 2015 bug | 7 |
+# | [10. Debugging distributed systems](10_debugging.ipynb) | a buggy Raft, found, shrunk and fixed | |
 #
 # Keep the paper at hand: "In Search of an Understandable Consensus Algorithm (Extended Version)" by
 # Diego Ongaro and John Ousterhout. Its Figure 2 is a one-page summary of the whole algorithm; the lessons

@@ -277,7 +277,7 @@ def count_any_vote(node, reply):
 stale_votes = {"handle_request_vote_reply": count_any_vote}
 
 # %% [markdown]
-# First, the tool of lesson 9 (debugging): a random fault campaign. Each seed is a 5-second run of a
+# First, the tool of lesson 10 (debugging): a random fault campaign. Each seed is a 5-second run of a
 # cluster with clients, crashes, restarts and partitions drawn from the seed, every safety property checked
 # at every step, and the history checked at the end.
 

@@ -190,4 +190,4 @@ Explorer(playground, controls=["step", "advance", "play", "crash", "partition", 
 #   rest of the log as usual.
 # - A restart rebuilds the state machine from the snapshot and re-applies only the entries after it.
 #
-# **Next:** [Lesson 9, Debugging distributed systems](09_debugging.ipynb).
+# **Next:** [Lesson 9, Membership changes](09_membership_changes.ipynb).

@@ -1,9 +1,9 @@
-# Lesson 9: debugging a distributed system: a buggy Raft, found by a random fault campaign, shrunk to a
-# short replay, understood in the Explorer and fixed. Source of notebooks/09_debugging.ipynb
-# (build with: python tools/build_notebooks.py 09).
+# Lesson 10: debugging a distributed system: a buggy Raft, found by a random fault campaign, shrunk to a
+# short replay, understood in the Explorer and fixed. Source of notebooks/10_debugging.ipynb
+# (build with: python tools/build_notebooks.py 10).
 
 # %% [markdown]
-# # Lesson 9: Debugging distributed systems
+# # Lesson 10: Debugging distributed systems
 #
 # Bugs in distributed systems hide in rare combinations: a partition that lasts just long enough, a
 # message that arrives just late enough. A test that runs the happy path passes; the bug shows up in
