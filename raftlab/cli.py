@@ -112,9 +112,6 @@ def _add_simulate(sub) -> None:
                    help="a membership change at TIME (repeat it): 500:add:n6 adds a server (a learner, then "
                         "a voter once caught up), 900:remove:n1 removes one; a change the leader refuses "
                         "when its time comes (no leader, another change in progress) is tried again later")
-    p.add_argument("--membership", choices=MEMBERSHIP, default=None,
-                   help="how the membership changes: single (default: one server at a time), joint "
-                        "(C_old,new then C_new) or unsafe-direct (only to see it fail)")
     p.set_defaults(func=_simulate)
 
 
@@ -132,6 +129,9 @@ def _add_cluster_options(p) -> None:
     p.add_argument("--check-quorum", action=argparse.BooleanOptionalAction, default=None,
                    help="leaders step down without a majority (thesis 6.2)")
     p.add_argument("--snapshot-every", type=int, help="snapshot every N applied entries (0: never)")
+    p.add_argument("--membership", choices=MEMBERSHIP, default=None,
+                   help="how the membership changes: single (default: one server at a time), joint "
+                        "(C_old,new then C_new) or unsafe-direct (only to see it fail)")
     p.add_argument("--no-safety-checks", action="store_true", help="skip the safety checks (faster)")
     p.add_argument("--impl", default=None,
                    help="rules to run: 'reference' (default), 'exercises', or a path to your module")
@@ -161,6 +161,9 @@ def _add_campaign(sub) -> None:
     _add_cluster_options(p)
     p.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
                    help="runs at once, in separate processes (default: the number of cores)")
+    p.add_argument("--changes", action="store_true",
+                   help="random membership changes too: add a server (n6, n7...) or remove one, about one "
+                        "every 600 ms (see --membership)")
     p.add_argument("--minimize", action="store_true",
                    help="shrink each failing run's fault schedule to the fewest faults that still fail")
     p.add_argument("--save", metavar="DIR", help="save each failing run to DIR/seed-N.json for raftlab replay")
@@ -349,7 +352,7 @@ def _drive(sim, until: int, level: str, changes: Sequence[tuple[int, str, str]] 
 def _print_summary(sim, verdict=None) -> None:
     stats = sim.stats
     leader = sim.leader()
-    changed = any(n.log.configuration is not None for n in sim.nodes.values())
+    changed = any(n.log.configuration_index for n in sim.nodes.values())   # the log ever held one
     print()
     print(f"summary after {sim.now} ms ({stats['steps']} events), seed {sim.initial_config.seed}:")
     print(f"  leader: {leader.id + ' in term ' + str(leader.current_term) if leader else 'none'}")
@@ -448,9 +451,11 @@ def _campaign(args) -> int:
         return 2
     seeds = range(args.first_seed, args.first_seed + args.runs)
     print(f"raftlab campaign: {args.runs} runs (seeds {seeds[0]}..{seeds[-1]}) x {args.duration} ms, "
-          f"{config.nodes} nodes, drop {config.drop:.2f}, {args.jobs} process(es), rules: {args.impl or 'reference'}")
+          f"{config.nodes} nodes, drop {config.drop:.2f}, "
+          f"{'membership changes (' + config.membership + '), ' if args.changes else ''}"
+          f"{args.jobs} process(es), rules: {args.impl or 'reference'}")
     results = campaign.run_campaign(seeds, config, args.impl, duration=args.duration, jobs=args.jobs,
-                                    progress=not args.no_progress)
+                                    progress=not args.no_progress, changes=args.changes)
     failed = [r for r in results if not r.ok]
     print(f"{len(results) - len(failed)} ok, {len(failed)} failed")
     for result in failed:

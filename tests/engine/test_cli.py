@@ -170,8 +170,24 @@ def test_a_campaign_lists_the_failing_seeds_and_how_to_replay_them(tmp_path):
     assert shown.returncode == 1 and "Leader Completeness violated" in shown.stderr
 
 
+def test_a_campaign_with_membership_changes_says_so_and_its_replay_keeps_them():
+    ok = raftlab("campaign", "--runs", "4", "--duration", "3s", "--jobs", "1", "--changes", "--membership", "joint",
+                 "--no-progress")
+    assert ok.returncode == 0, ok.stderr
+    assert "membership changes (joint)" in ok.stdout.splitlines()[0] and "4 ok, 0 failed" in ok.stdout
+    bad = raftlab("campaign", "--runs", "4", "--duration", "3s", "--jobs", "1", "--changes", "--impl", str(BUGGY),
+                  "--no-progress")
+    assert bad.returncode == 1, bad.stderr
+    replays = re.findall(r"^  replay: raftlab (.*)$", bad.stdout, re.M)
+    assert replays and all("--changes" in line for line in replays)
+    again = raftlab(*shlex.split(replays[0]))
+    seed = re.search(r"--first-seed (\d+)", replays[0]).group(1)
+    assert again.returncode == 1 and f"seed {seed}: " in again.stdout
+
+
 @pytest.mark.parametrize("args, reason", [
     (("--runs", "0"), "--runs must be at least 1"),
+    (("--membership", "sideways"), "invalid choice: 'sideways'"),
     (("--jobs", "0"), "--jobs must be at least 1"),
     (("--impl", "no/such/rules.py"), "no implementation at"),
     (("--heartbeat", "500"), "must be below the minimum election timeout"),
