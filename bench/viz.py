@@ -33,6 +33,16 @@ def busy(nodes: int, seed: int = 1) -> Simulation:
     return sim
 
 
+def changing(nodes: int, seed: int = 1) -> Simulation:
+    """:func:`busy`, then a server added (issue 12): the views draw each server's place in the configuration,
+    the configuration it uses, and the configuration entries in the logs."""
+    sim = busy(nodes, seed)
+    assert sim.run_until(lambda s: s.leader() is not None and s.leader().commit_index >= 1, within=3000)
+    sim.add_server(f"n{nodes + 1}")
+    sim.advance(20)
+    return sim
+
+
 def median_ms(samples: list[float]) -> float:
     return statistics.median(samples) * 1000
 
@@ -44,10 +54,10 @@ def timed(fn) -> tuple[float, float]:
     return time.process_time() - c, time.perf_counter() - w
 
 
-def step_and_redraw(nodes: int, views=("cluster", "logs")) -> dict:
+def step_and_redraw(nodes: int, views=("cluster", "logs"), make=busy) -> dict:
     """Step in the Explorer (sim.step, then a full redraw of picture and panes), and the picture alone
-    (Renderer.png), over FRAMES frames."""
-    sim = busy(nodes)
+    (Renderer.png), over FRAMES frames; ``make(nodes)`` builds the simulation."""
+    sim = make(nodes)
     explorer = Explorer(sim, views=views)
     steps = [timed(explorer.step_button.click) for _ in range(FRAMES)]
     renderer = viz.Renderer(views)
@@ -96,6 +106,9 @@ def main() -> None:
         print(f"  step + redraw, {nodes} servers (cluster + logs): {r['cpu']:5.1f} ms CPU, {r['wall']:5.1f} ms wall "
               f"over {FRAMES} frames (picture alone {r['picture']:4.1f} ms; PNG {r['png'] // 1024} KiB)"
               + ("   [target <= 60 ms]" if nodes == 5 else ""))
+    r = step_and_redraw(5, make=changing)
+    print(f"  step + redraw, 5 servers adding a 6th (membership drawn): {r['cpu']:5.1f} ms CPU, {r['wall']:5.1f} ms "
+          f"wall (picture alone {r['picture']:4.1f} ms; PNG {r['png'] // 1024} KiB)   [target <= 60 ms]")
     r = step_and_redraw(5, ("cluster", "logs", "timeline"))
     print(f"  step + redraw, 5 servers (cluster + logs + timeline): {r['cpu']:5.1f} ms CPU, {r['wall']:5.1f} ms wall")
     cpu_fps, wall_fps = play_fps(5)

@@ -11,7 +11,8 @@
 
 Every control calls one public method of :class:`raftlab.Simulation` (``step``, ``advance``, ``crash``,
 ``restart``, ``drop``, ``deliver``, ``isolate``, ``reconnect``, ``partition``, ``heal``, ``timeout``,
-``client_request``, ``set_pre_vote``, ``rewind``); no Raft logic lives here.  Then the picture is redrawn.
+``client_request``, ``set_pre_vote``, ``add_server``, ``remove_server``, ``rewind``); no Raft logic lives
+here.  Then the picture is redrawn.
 A request the simulation refuses (deliver a message that has already arrived, crash a crashed server)
 shows its message in the panel and leaves the simulation unchanged; a broken safety property turns the
 safety indicator red and offers to go back to the step before it broke.
@@ -19,6 +20,13 @@ safety indicator red and offers to go back to the step before it broke.
 The widgets are attributes (``explorer.step_button``, ``explorer.node_picker``, ``explorer.event_log``,
 ``explorer.safety``, ``explorer.figure_output``...), so tests and lessons can press them from Python:
 ``explorer.step_button.click()``.
+
+**Membership** (the ``"membership"`` control, section 6): ``explorer.new_server_text`` proposes the next free
+name (``n4``), ``explorer.add_server_button`` calls ``sim.add_server(name)``, ``explorer.remove_picker`` and
+``explorer.remove_server_button`` call ``sim.remove_server(name)``, and ``explorer.configuration`` says which
+configuration the leader uses and whether it is committed.  A change the leader refuses (another one is not
+committed yet, a new leader has not committed an entry of its term) or a bad name is said in the panel.  A
+server added appears in the pictures and the pickers; after a rewind to before it, it is gone again.
 
 **History.**  The Explorer remembers the furthest point the run has reached (``explorer.tape``, a
 :class:`raftlab.run.Run`).  After a rewind (the time slider, or "Go to the step before"), Step, Advance, Play
@@ -51,13 +59,13 @@ from .linearizability import Verdict
 from .linearizability import check as check_linearizable
 from .run import Run, play
 from .sim import Simulation
-from .viz.tables import html_table
+from .viz.tables import CONFIG_ROW, html_table
 
 __all__ = ["Explorer", "CONTROLS"]
 
 #: Every control a lesson can ask for.
 CONTROLS = ("step", "advance", "play", "slider", "messages", "crash", "partition", "heal", "timeout",
-            "client", "pre_vote", "log", "safety", "load")
+            "client", "pre_vote", "membership", "log", "safety", "load")
 
 _ROWS_SHOWN = 14                 # lines of the event log and of the log table
 _FRAME_MS = 100                  # Play: one frame every 100 ms of wall-clock time (10 frames a second)
@@ -140,6 +148,7 @@ class Explorer(w.VBox):
         self._build_time()
         self._build_servers(names)
         self._build_messages(names)
+        self._build_membership(names)
         self._build_panes()
         self._build_loading()
 
@@ -233,6 +242,24 @@ class Explorer(w.VBox):
         self.drop_button = _button("Drop", "lose it: sim.drop(id)", "trash", "warning")
         self.drop_button.on_click(lambda _: self._on_message("drop"))
 
+    def _build_membership(self, names: list[str]) -> None:
+        """Adding and removing servers (section 6), and the configuration the leader uses."""
+        self.new_server_text = w.Text(value=viz.next_free_name(names), layout=w.Layout(width="5em"),
+                                      tooltip="the new server's name, like n4 (the next free one is proposed)")
+        self.new_server_text.add_class("raftlab-new-server")
+        self.add_server_button = _button("Add server", "start a new server with an empty log; the leader adds it "
+                                         "as a learner, catches it up, then makes it a voter: sim.add_server(name)",
+                                         "plus-circle")
+        self.add_server_button.on_click(lambda _: self._on_add_server())
+        self.remove_picker = w.Dropdown(options=names, value=names[0], layout=w.Layout(width="6em"))
+        self.remove_server_button = _button("Remove server", "the leader appends a configuration without it: "
+                                            "sim.remove_server(name)", "minus-circle")
+        self.remove_server_button.on_click(lambda _: self._act(self.sim.remove_server, self.remove_picker.value))
+        self.configuration = w.HTML()
+        self.configuration.add_class("raftlab-membership")
+        self._names = list(names)
+        self._legend_membership = False
+
     def _build_panes(self) -> None:
         """The panes and the safety indicator."""
         self.event_log = w.HTML()
@@ -305,6 +332,9 @@ class Explorer(w.VBox):
             ("Network", network),
             ("Client", [self.command_text, w.Label("to"), self.target_picker, self.client_button]
              if "client" in has else []),
+            ("Members", [self.new_server_text, self.add_server_button, w.HTML("&nbsp;&nbsp;"), self.remove_picker,
+                            self.remove_server_button, w.HTML("&nbsp;&nbsp;"), self.configuration]
+             if "membership" in has else []),
             ("Message", [self.message_picker, self.deliver_button, self.drop_button] if "messages" in has else []),
             ("Saved run", [self.load_upload, w.Label("or"), self.load_path, self.load_button]
              if "load" in has else []),
@@ -389,8 +419,6 @@ class Explorer(w.VBox):
         names = list(sim.names)
         self._busy = True
         try:
-            self.node_picker.options = names
-            self.target_picker.options = [("any server", _ANY)] + [(n, n) for n in names]
             self.target_picker.value = _ANY
         finally:
             self._busy = False
@@ -526,6 +554,13 @@ class Explorer(w.VBox):
             return
         self._act(self.sim.partition, *groups)
 
+    def _on_add_server(self) -> None:
+        name = self.new_server_text.value.strip()
+        if not name:
+            self._say("Type a name for the new server, like n4.", bad=True)
+            return
+        self._act(self.sim.add_server, name)
+
     def _on_client(self) -> None:
         target = None if self.target_picker.value == _ANY else self.target_picker.value
         self._act(self.sim.client_request, self.command_text.value, target)
@@ -575,6 +610,7 @@ class Explorer(w.VBox):
             if bool(self.pre_vote.value) != bool(sim.config.pre_vote):
                 self.pre_vote.value = bool(sim.config.pre_vote)
             self._update_message_picker()
+            self._update_servers()
         finally:
             self._busy = False
         if "messages" in self.controls:
@@ -622,6 +658,39 @@ class Explorer(w.VBox):
         self.history_status.value = text
         self.history_jump_button.layout.display = "" if verdict.failed else "none"
 
+    def _update_servers(self) -> None:
+        """Follow the servers (one added, or gone after a rewind) and the configuration: the pickers list
+        every server, the name box proposes the next free name, the key explains membership once it
+        changed."""
+        names = list(self.sim.names)
+        if names != self._names:
+            self._names = names
+            for picker in (self.node_picker, self.remove_picker):
+                current = picker.value
+                picker.options = names
+                picker.value = current if current in names else names[0]
+            target = self.target_picker.value
+            self.target_picker.options = [("any server", _ANY)] + [(n, n) for n in names]
+            self.target_picker.value = target if target in names else _ANY
+            self.new_server_text.value = viz.next_free_name(names)
+        members = viz.membership(self.sim)
+        if (members is not None) != self._legend_membership:
+            self._legend_membership = members is not None
+            self.legend.value = viz.legend_png(self.views, membership=self._legend_membership)
+        if "membership" in self.controls:
+            self.configuration.value = self._configuration_html(members)
+
+    def _configuration_html(self, members: Optional[viz.Membership]) -> str:
+        """``leader n1's configuration: {n1,n2,n3}+learner n4 (not committed yet)``."""
+        ref = viz.reference_server(self.sim)
+        whose = f"leader {ref.id}'s" if members is not None and members.leader else f"{ref.id}'s"
+        if members is None:
+            return (f"<span style='color:{_MUTED}'>configuration: {html.escape(str(ref.initial_configuration))} "
+                    f"(the cluster's first)</span>")
+        state = "committed" if members.configuration == members.committed else "not committed yet"
+        return (f"<span>{whose} configuration: <b>{html.escape(str(members.configuration))}</b> "
+                f"<span style='color:{_MUTED}'>({state})</span></span>")
+
     def _update_message_picker(self) -> None:
         envs = self.sim.in_flight()
         options = [(f"#{e.id} {e.message}  (due t={e.deliver_at})", e.id) for e in envs]
@@ -645,9 +714,10 @@ class Explorer(w.VBox):
     def _log_html(self) -> str:
         rows = viz.log_table(self.sim)
         node = rows[0]["node"] if rows else "-"
+        shown = rows[::-1][:_ROWS_SHOWN]
         table = html_table([f"{node}: index", "term", "command", "committed"],
-                           ([r["index"], r["term"], r["command"], "yes" if r["committed"] else "no"]
-                            for r in rows[::-1][:_ROWS_SHOWN]), "the log is empty")
+                           ([r["index"], r["term"], r["command"], "yes" if r["committed"] else "no"] for r in shown),
+                           "the log is empty", [CONFIG_ROW if r["config"] else "" for r in shown])
         return f"<div style='height:16em;overflow:auto;background:#fff;border:1px solid #ddd'>{table}</div>"
 
     def _problem_step(self) -> int:

@@ -19,7 +19,13 @@ How to read the pictures (colour is never the only clue, so they read in graysca
 * a **lost** message is a red cross where it died, for a few milliseconds;
 * in the clients' **history** (``draw_history``) each operation is a bar from sent to answered (hatched while
   it waits); given a verdict of ``sim.check_history()``, the operations that cannot be ordered are outlined red;
-* a **partition** gives each side a letter and a tinted halo; blocked links are red and dashed.
+* a **partition** gives each side a letter and a tinted halo; blocked links are red and dashed;
+* once the cluster's **membership** changed (section 6), each server's outline says its place in the
+  leader's configuration (``membership(sim)``): voter (solid), learner (dotted: it gets the log but has no
+  vote yet), leaving (thick vermillion: in C_old only, or removed by a change not committed yet), removed
+  (faded); under it, the configuration it uses, marked \u2260 in vermillion when it is not the leader's;
+  in the logs a configuration entry has a purple outline and a "C", and the leader's configurations are
+  listed under the rows.
 
 Artists carry a ``gid`` (``"server:n1:leader"``, ``"msg:AppendEntries"``, ``"entries:conflict"``...) and
 labels can be read back with :func:`labels` (``labels(ax, "info:n1")``), so tests check what was drawn,
@@ -30,7 +36,8 @@ from .cluster import DROP_SHOWN_MS, draw_cluster, layout, network_words, recent_
 from .figure import VIEWS, Renderer, figure, legend_png, show
 from .history import draw_history, history_bars
 from .logs import conflicts, draw_logs, log_table
-from .style import MESSAGE_STYLE, ROLE_STYLE, label_items, labels, message_style, write
+from .members import Membership, config_lines, config_text, membership, next_free_name, reference_server
+from .style import MEMBER_STYLE, MESSAGE_STYLE, ROLE_STYLE, label_items, labels, message_style, write
 from .tables import log_table_html, message_table, message_table_html
 from .timeline import draw_message_counts, draw_timeline, message_counts, role_intervals
 
@@ -39,4 +46,5 @@ __all__ = ["draw_cluster", "draw_logs", "draw_timeline", "draw_message_counts", 
            "message_table_html", "log_table", "log_table_html", "show", "figure", "Renderer", "legend_png",
            "VIEWS", "ROLE_STYLE", "MESSAGE_STYLE", "message_style", "labels", "layout", "conflicts",
            "recent_losses", "network_words", "message_counts", "role_intervals", "write", "label_items",
-           "DROP_SHOWN_MS"]
+           "DROP_SHOWN_MS", "membership", "Membership", "MEMBER_STYLE", "config_lines", "config_text",
+           "next_free_name", "reference_server"]

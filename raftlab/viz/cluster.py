@@ -9,17 +9,20 @@ from matplotlib.axes import Axes
 from matplotlib.collections import LineCollection
 from matplotlib.colors import to_rgba
 from matplotlib.lines import Line2D
-from matplotlib.patches import Arc, Circle, RegularPolygon
+from matplotlib.patches import Arc, Circle, Patch, RegularPolygon
 
 from ..events import Dropped, Lost
+from .members import MEMBER_WORDS, Membership, config_lines, membership
 from .style import (
     BACKGROUND,
     BAD,
     BLOCKED,
+    FADED,
     GROUP_LETTERS,
     GROUP_TINTS,
     INK,
     LINK,
+    MEMBER_STYLE,
     MESSAGE_STYLE,
     MUTED,
     ROLE_STYLE,
@@ -27,10 +30,12 @@ from .style import (
     new_axes,
     paint_background,
     role_key,
+    text_width,
     write,
 )
 
-__all__ = ["draw_cluster", "layout", "recent_losses", "network_words", "DROP_SHOWN_MS"]
+__all__ = ["draw_cluster", "layout", "recent_losses", "network_words", "member_handles", "MEMBERS_NOTE",
+           "DROP_SHOWN_MS"]
 
 #: For how long (virtual ms) a lost message stays on the picture, where it died.
 DROP_SHOWN_MS = 30
@@ -125,13 +130,54 @@ def network_words(net) -> str:
     return "\n".join(parts)
 
 
+def _config_caption(node, members: Membership) -> tuple[str, str]:
+    """The caption under a server: the configuration it uses (text, colour).  The reference server (the
+    leader) shows its configuration; a server that uses the same one says so briefly; one that uses another
+    shows it in vermillion, marked \u2260 (colour is not the only clue)."""
+    conf = members.uses[node.id]
+    if node.id == members.reference:
+        return "\n".join(config_lines(conf)), INK
+    if node.id not in members.differs:
+        return ("= leader's config" if members.leader else f"= {members.reference}'s config"), MUTED
+    lines = config_lines(conf, word="\u2260 ")
+    if not lines[0].startswith("\u2260"):
+        lines[0] = "\u2260 " + lines[0]
+    return "\n".join(lines), BAD
+
+
+def _write_info(ax: Axes, at: _Point, info: str, caption: Optional[tuple[str, str]], *, size: float, ha: str,
+                va: str, weight: str, color: str, gid: str) -> None:
+    """A server's info beside it, and under it the caption (text, colour) saying its configuration, if any.
+
+    The two are one block of lines in two labels (a label has one colour): each is padded with the other's
+    lines, left empty, so both stack the same way whatever ``va``; and each is shifted so that their left
+    edges line up whatever ``ha``."""
+    if caption is None:
+        write(ax, *at, info, size=size, ha=ha, va=va, weight=weight, color=color, gid=f"info:{gid}")
+        return
+    text, caption_color = caption
+    widths = text_width(info, size, weight), text_width(text, size)
+    k = {"left": 0.0, "center": 0.5, "right": 1.0}[ha]
+    write(ax, *at, info + "\n" * (text.count("\n") + 1), size=size, ha=ha, va=va, weight=weight, color=color,
+          offset=(k * (widths[0] - max(widths)), 0.0), gid=f"info:{gid}")
+    write(ax, *at, "\n" * (info.count("\n") + 1) + text, size=size, ha=ha, va=va,
+          color=MUTED if color == MUTED else caption_color, offset=(k * (widths[1] - max(widths)), 0.0),
+          gid=f"config:{gid}")
+
+
 def draw_cluster(sim, ax: Optional[Axes] = None, *, legend: bool = True, title: bool = True) -> Axes:
     """Draw the servers, their links, the messages in flight, and partitions and cut links.
 
     Each server shows its name; its role by colour, shape and word; ``current_term``, ``voted_for`` and
     ``commit_index``; and its election timer as a ring (the arc left is the time left before it fires,
     a full ring being the longest election timeout).  Each message in flight sits on its link at the
-    fraction of its trip already done.  ``sim`` is only read."""
+    fraction of its trip already done.
+
+    Once the cluster's membership changed (section 6; :func:`raftlab.viz.membership`), each server's outline
+    and first line also say its place in the leader's configuration (voter, learner, leaving, removed:
+    see :data:`~raftlab.viz.style.MEMBER_STYLE`; a removed server is faded), and a caption under its info
+    says which configuration it uses: the leader's in full, "= leader's config" for a server that agrees,
+    and, in vermillion and marked \u2260, a configuration that is not the leader's.  ``sim`` is only read."""
     ax = new_axes(ax, (6.4, 5.8))
     paint_background(ax)
     names = list(sim.names)
@@ -142,8 +188,12 @@ def draw_cluster(sim, ax: Optional[Axes] = None, *, legend: bool = True, title: 
     net = sim.network
     groups = net.groups
     now = sim.now
-    top = max(p[1] for p in pos.values()) + r * 1.75 + 0.55 + (0.25 if title else 0)
-    bottom = min(p[1] for p in pos.values()) - r * 1.75 - 0.55 - (0.42 if legend else 0)
+    members = membership(sim)        # None while the cluster never changed its membership
+    # Room for the configuration captions (about 0.13 a line) and the legend's second row.
+    extra = 0.0 if members is None else 0.13 * max(len(config_lines(c)) for c in members.uses.values())
+    top = max(p[1] for p in pos.values()) + r * 1.75 + 0.55 + extra + (0.25 if title else 0)
+    bottom = (min(p[1] for p in pos.values()) - r * 1.75 - 0.55 - extra
+              - (0.42 + (0.3 if members is not None else 0) if legend else 0))
     ax.set_xlim(-_LIMIT_X, _LIMIT_X)
     ax.set_ylim(bottom, top)
     ax.set_aspect("equal")
@@ -197,10 +247,12 @@ def draw_cluster(sim, ax: Optional[Axes] = None, *, legend: bool = True, title: 
         if node.crashed or node.election_deadline is None:
             continue
         left = min(max((node.election_deadline - now) / longest, 0.0), 1.0)
-        ax.add_artist(Arc(pos[name], ring, ring, theta1=0, theta2=360, color="#e4e4e4", lw=3.2, zorder=2))
+        alpha = FADED if members is not None and members.status[name] == "removed" else None
+        ax.add_artist(Arc(pos[name], ring, ring, theta1=0, theta2=360, color="#e4e4e4", lw=3.2, zorder=2,
+                          alpha=alpha))
         if left > 0:
             ax.add_artist(Arc(pos[name], ring, ring, theta1=90 - 360 * left, theta2=90, lw=3.2, zorder=3,
-                              color=BAD if left < 0.15 else "#6f6f6f", gid=f"timer:{name}"))
+                              color=BAD if left < 0.15 else "#6f6f6f", alpha=alpha, gid=f"timer:{name}"))
 
     # The servers.
     leader = sim.leader()
@@ -209,19 +261,26 @@ def draw_cluster(sim, ax: Optional[Axes] = None, *, legend: bool = True, title: 
         role = role_key(node)
         st = ROLE_STYLE[role]
         x, y = pos[name]
-        ax.add_artist(_shape(role, (x, y), r, facecolor=st.color, edgecolor=INK, zorder=4,
-                             linewidth=1.2 if role == "crashed" else 1.6,
-                             linestyle="--" if role == "crashed" else "-", gid=f"server:{name}:{role}"))
-        write(ax, x, y, name, size=9.5 if small else 11, weight="bold", color=st.text_color, gid=f"name:{name}")
+        status = members.status[name] if members is not None else "voter"
+        faded = status == "removed"
+        linestyle = "--" if role == "crashed" else MEMBER_STYLE[status].linestyle
+        shape = _shape(role, (x, y), r, facecolor=st.color, edgecolor=MEMBER_STYLE[status].edge, zorder=4,
+                       linewidth=1.2 if role == "crashed" else MEMBER_STYLE[status].linewidth,
+                       linestyle=linestyle, alpha=FADED if faded else None, gid=f"server:{name}:{role}")
+        ax.add_artist(shape)
+        write(ax, x, y, name, size=9.5 if small else 11, weight="bold",
+              color=MUTED if faded else st.text_color, gid=f"name:{name}")
         d = math.hypot(x, y)
         ox, oy = (x / d, y / d) if d else (0.0, 1.0)
         ha = "center" if abs(ox) < 0.3 else ("left" if ox > 0 else "right")
         va = "bottom" if oy > 0.5 else ("top" if oy < -0.5 else "center")
-        info = (f"{st.word}\nterm {node.current_term} \u00b7 voted {node.voted_for or '-'}\n"
+        word = st.word if members is None else f"{st.word} \u00b7 {MEMBER_WORDS[status]}"
+        info = (f"{word}\nterm {node.current_term} \u00b7 voted {node.voted_for or '-'}\n"
                 f"commit {node.commit_index}")
-        write(ax, x + ox * r * 1.75, y + oy * r * 1.75, info, size=7.5 if small else 8.5, ha=ha, va=va,
-              weight="bold" if node is leader else "normal", color=MUTED if node.crashed else INK,
-              gid=f"info:{name}")
+        _write_info(ax, (x + ox * r * 1.75, y + oy * r * 1.75), info,
+                    _config_caption(node, members) if members is not None else None,
+                    size=7.5 if small else 8.5, ha=ha, va=va, weight="bold" if node is leader else "normal",
+                    color=MUTED if node.crashed or faded else INK, gid=name)
 
     # Clients, in the middle.
     clients = _clients(sim, nodes)
@@ -271,14 +330,27 @@ def draw_cluster(sim, ax: Optional[Axes] = None, *, legend: bool = True, title: 
         write(ax, -_LIMIT_X + 0.02, top - 0.02, f"t = {now} ms \u00b7 step {sim.steps} \u00b7 {who}",
               size=10, ha="left", va="top", gid="title")
     if legend:
-        _legend(ax, points)
+        _legend(ax, points, members is not None)
     return ax
 
 
-def _legend(ax: Axes, shown: dict) -> None:
-    """Role shapes, and the shapes of the kinds of message in flight now."""
-    handles = [Line2D([], [], ls="none", marker=st.marker, markersize=8, markerfacecolor=st.color,
-                      markeredgecolor=INK, label=st.word) for st in ROLE_STYLE.values()]
+#: How the captions under the servers read (for keys).
+MEMBERS_NOTE = "under each server: its configuration (\u2260 in vermillion: not the leader's)"
+
+
+def member_handles() -> list[Patch]:
+    """Legend handles for the servers' places in the configuration (outlines; removed servers faded)."""
+    return [Patch(facecolor=BACKGROUND, edgecolor=st.edge, linestyle=st.linestyle, linewidth=st.linewidth,
+                  alpha=FADED if key == "removed" else None, label=st.label) for key, st in MEMBER_STYLE.items()]
+
+
+def _legend(ax: Axes, shown: dict, members: bool = False) -> None:
+    """Role shapes, the servers' places in the configuration (once membership changed), and the shapes of
+    the kinds of message in flight now."""
+    handles: list = [Line2D([], [], ls="none", marker=st.marker, markersize=8, markerfacecolor=st.color,
+                            markeredgecolor=INK, label=st.word) for st in ROLE_STYLE.values()]
+    if members:
+        handles += member_handles()
     for key in [k for k in MESSAGE_STYLE if k in shown]:
         st = MESSAGE_STYLE[key]
         handles.append(Line2D([], [], ls="none", marker=st.marker, markersize=7,

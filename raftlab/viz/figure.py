@@ -10,11 +10,12 @@ from matplotlib.artist import Artist
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
 
-from .cluster import draw_cluster
+from .cluster import MEMBERS_NOTE, draw_cluster, member_handles
 from .history import draw_history, history_legend_handles
-from .logs import CAPTION, draw_logs
-from .style import BACKGROUND, INK, MESSAGE_STYLE, MUTED, ROLE_STYLE
+from .logs import CAPTION, CONFIG_CAPTION, draw_logs
+from .style import BACKGROUND, CONFIG_COLOR, INK, MESSAGE_STYLE, MUTED, ROLE_STYLE
 from .timeline import draw_message_counts, draw_timeline
 
 if TYPE_CHECKING:      # imported when first needed: it loads fonts, PIL and mathtext
@@ -147,13 +148,16 @@ def _encode(canvas: FigureCanvasAgg, buf: IO[bytes]) -> None:
         .convert("RGB").save(buf, format="png", compress_level=1)
 
 
-@lru_cache(maxsize=8)
-def legend_png(views: tuple[str, ...] = ("cluster", "logs"), dpi: int = 100, width: float = 10.0) -> bytes:
+@lru_cache(maxsize=16)
+def legend_png(views: tuple[str, ...] = ("cluster", "logs"), dpi: int = 100, width: float = 10.0,
+               membership: bool = False) -> bytes:
     """A key to the Explorer's pictures (roles, message kinds, how to read the logs and the clients'
-    history), drawn once."""
+    history), drawn once.  ``membership``: also the servers' places in the configuration (voter, learner,
+    leaving, removed) and how configurations show, for a cluster whose membership changed."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     views = check_views(views)
-    lines = [("roles", 1)] + [("messages", 2)] * ("cluster" in views) + [("logs", 1)] * ("logs" in views) \
+    lines = [("roles", 1)] + [("members", 1)] * (membership and "cluster" in views) \
+        + [("messages", 2)] * ("cluster" in views) + [("logs", 1 + membership)] * ("logs" in views) \
         + [("history", 1)] * ("history" in views)
     height = 0.27 * sum(n for _, n in lines) + 0.04
     fig = Figure(figsize=(width, height), dpi=dpi, facecolor=BACKGROUND)
@@ -169,6 +173,9 @@ def legend_png(views: tuple[str, ...] = ("cluster", "logs"), dpi: int = 100, wid
                                   markeredgecolor="#6f6f6f", markeredgewidth=2.2,
                                   label="ring = election timer (the arc left is the time left)"))
             fig.legend(handles=handles, bbox_to_anchor=(0.0, y), ncol=len(handles), **common)
+        elif what == "members":
+            fig.legend(handles=member_handles() + [Patch(color="none", label=MEMBERS_NOTE)],
+                       bbox_to_anchor=(0.0, y), ncol=5, **common)
         elif what == "messages":
             handles = [Line2D([], [], ls="none", marker=st.marker, markersize=7,
                               markerfacecolor=st.color if st.filled else BACKGROUND,
@@ -183,6 +190,9 @@ def legend_png(views: tuple[str, ...] = ("cluster", "logs"), dpi: int = 100, wid
                        title_fontsize=8, **common)
         else:
             fig.text(0.006, y - 0.5 * 0.27 / height, "Logs: " + CAPTION, fontsize=8, color=MUTED, va="center")
+            if membership:
+                fig.text(0.006, y - 1.5 * 0.27 / height, "Logs: " + CONFIG_CAPTION + "; below the logs, the "
+                         "configurations in the leader's log", fontsize=8, color=CONFIG_COLOR, va="center")
         y -= n * 0.27 / height
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi, facecolor=BACKGROUND)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Optional
+from typing import Any, Optional
 
 import numpy as np
 from matplotlib.artist import Artist
@@ -61,6 +61,28 @@ ROLE_STYLE = {
     "leader": RoleStyle(BLUE, "h", "#ffffff", "leader"),
     "crashed": RoleStyle("#bdbdbd", "o", "#555555", "crashed"),
 }
+
+
+@dataclass(frozen=True)
+class MemberStyle:
+    edge: str
+    linestyle: Any
+    linewidth: float
+    label: str
+
+
+#: A server's place in the configuration (see :mod:`raftlab.viz.membership`) -> its outline, and the words
+#: of the key.  A removed server is also drawn faded (:data:`FADED`); the word is in its caption too.
+MEMBER_STYLE = {
+    "voter": MemberStyle(INK, "-", 1.6, "voter"),
+    "learner": MemberStyle(INK, (0, (1.2, 1.6)), 1.9, "learner (no vote)"),
+    "leaving": MemberStyle(BAD, "-", 2.8, "leaving"),
+    "removed": MemberStyle(INK, "-", 1.2, "removed"),
+}
+#: Opacity of a server that is in no configuration any more.
+FADED = 0.3
+#: Outline of a configuration entry in the log view.
+CONFIG_COLOR = PURPLE
 
 
 @dataclass(frozen=True)
@@ -154,6 +176,15 @@ def _outline(text: str, size: float, weight: str, ha: str, va: str) -> Path:
         return Path(np.zeros((0, 2)), np.zeros(0, dtype=Path.code_type))
     path = Path.make_compound_path(*paths)
     return Path(np.asarray(path.vertices) + (dx, dy), path.codes)
+
+
+@lru_cache(maxsize=4096)
+def text_width(text: str, size: float, weight: str = "normal") -> float:
+    """The width of ``text`` (its widest line) in points, as :func:`write` draws it: the right-most point of
+    its glyph outlines (control points included, which is close enough and much cheaper than the exact
+    extents of the curves)."""
+    vertices = np.asarray(_outline(text, size, weight, "left", "baseline").vertices)
+    return float(vertices[:, 0].max()) if len(vertices) else 0.0
 
 
 @dataclass(frozen=True)

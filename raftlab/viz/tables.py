@@ -5,9 +5,9 @@ import html
 from typing import Any, Iterable, Optional, Sequence
 
 from .logs import log_table
-from .style import MESSAGE_STYLE, message_style
+from .style import CONFIG_COLOR, MESSAGE_STYLE, message_style
 
-__all__ = ["message_table", "message_table_html", "log_table_html"]
+__all__ = ["message_table", "message_table_html", "log_table_html", "html_table", "CONFIG_ROW"]
 
 
 def _fields(msg) -> str:
@@ -36,10 +36,19 @@ _TABLE = ("border-collapse:collapse;font-family:var(--jp-code-font-family,monosp
 _CELL = "padding:1px 8px;border-bottom:1px solid #ddd;text-align:left;white-space:nowrap"
 
 
-def html_table(headers: Sequence[str], rows: Iterable[Sequence[Any]], empty: str) -> str:
+#: How a configuration entry's row stands out in a log table (the log view outlines it in the same colour).
+CONFIG_ROW = f"background:#f6e4ee;box-shadow:inset 3px 0 0 {CONFIG_COLOR}"
+
+
+def html_table(headers: Sequence[str], rows: Iterable[Sequence[Any]], empty: str,
+               row_styles: Optional[Sequence[str]] = None) -> str:
+    """An HTML table with explicit colours; ``row_styles``: a CSS style for each row ("" for none)."""
     head = "".join(f"<th style='{_CELL};border-bottom:2px solid #999'>{html.escape(h)}</th>" for h in headers)
-    body = "".join("<tr>" + "".join(f"<td style='{_CELL}'>{html.escape(str(v))}</td>" for v in row) + "</tr>"
-                   for row in rows)
+    rows = list(rows)
+    styles = list(row_styles) if row_styles is not None else [""] * len(rows)
+    body = "".join((f"<tr style='{style}'>" if style else "<tr>")
+                   + "".join(f"<td style='{_CELL}'>{html.escape(str(v))}</td>" for v in row) + "</tr>"
+                   for row, style in zip(rows, styles, strict=True))
     if not body:
         body = f"<tr><td style='{_CELL};color:#666' colspan='{len(headers)}'>{html.escape(empty)}</td></tr>"
     return f"<table style='{_TABLE}'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
@@ -59,8 +68,9 @@ def message_table_html(sim, limit: Optional[int] = None) -> str:
 
 
 def log_table_html(sim, node=None) -> str:
-    """:func:`raftlab.viz.log_table` as an HTML table."""
+    """:func:`raftlab.viz.log_table` as an HTML table; configuration entries are tinted."""
+    rows = log_table(sim, node)
     return html_table(["node", "index", "term", "command", "client", "committed", "applied"],
                       ([r["node"], r["index"], r["term"], r["command"], r["client"],
-                        "yes" if r["committed"] else "no", "yes" if r["applied"] else "no"]
-                       for r in log_table(sim, node)), "the log is empty")
+                        "yes" if r["committed"] else "no", "yes" if r["applied"] else "no"] for r in rows),
+                      "the log is empty", [CONFIG_ROW if r["config"] else "" for r in rows])

@@ -1,7 +1,7 @@
 """The Explorer in a real JupyterLab: it renders, its buttons reach the kernel, and the picture follows.
 
-Serves tests/browser/notebooks/ (small notebooks that show an Explorer: explorer.ipynb, and history.ipynb
-with the clients' history view) from a Lab of its own: the
+Serves tests/browser/notebooks/ (small notebooks that show an Explorer: explorer.ipynb, history.ipynb
+with the clients' history view, and membership.ipynb for adding a server) from a Lab of its own: the
 session's `lab_server` serves the lessons folder.
 """
 
@@ -179,3 +179,57 @@ def test_explorer_shows_the_clients_history_and_goes_to_where_it_went_wrong(expl
     expect(page.locator(f"{EXPLORER} .raftlab-event-log")).to_contain_text("c5 got #1 get x")
     assert_no_widget_errors(page)
     _shoot(page, "explorer-history-answer")
+
+
+def test_explorer_adds_a_server_that_joins_as_a_learner_then_becomes_a_voter(explorer_lab, page):
+    """Membership (tests/browser/notebooks/membership.ipynb, a 3-server cluster ready for a change): the name
+    box proposes n4; Add server starts it, and the leader's configuration, shown beside the buttons and in
+    its log, has n4 as a learner; after Advance (1000 ms) n4 has caught up and is a voter, and the server
+    pickers list it."""
+    from playwright.sync_api import expect
+
+    page.set_viewport_size({"width": 1280, "height": 1900})
+    open_notebook(page, explorer_lab, "membership.ipynb")
+    clear_all_outputs(page)
+    run_all_cells(page, timeout=120)
+
+    configuration = page.locator(f"{EXPLORER} .raftlab-membership")
+    expect(configuration).to_contain_text("{n1,n2,n3} (the cluster's first)", timeout=30_000)
+    name = page.locator(f"{EXPLORER} .raftlab-new-server input")
+    expect(name).to_have_value("n4")
+    page.wait_for_function(
+        "sel => { const img = document.querySelector(sel); return img && img.complete && img.naturalWidth > 0; }",
+        arg=f"{EXPLORER} img.raftlab-figure", timeout=20_000)
+    assert_no_widget_errors(page)
+
+    old_src = _src(page)
+    _button(page, "Add server").click()
+    expect(configuration).to_contain_text("{n1,n2,n3}+learner n4", timeout=20_000)
+    expect(configuration).to_contain_text("not committed yet")
+    expect(page.locator(f"{EXPLORER} .raftlab-log-entries")).to_contain_text("config {n1,n2,n3}+learner n4")
+    expect(page.locator(f"{EXPLORER} .raftlab-event-log")).to_contain_text(
+        "appended configuration {n1,n2,n3}+learner n4")
+    expect(name).to_have_value("n5")                 # the next free name
+    _wait_for_new_picture(page, old_src)
+    assert page.locator(f"{EXPLORER} .raftlab-status").inner_text().strip() == ""
+    _shoot(page, "explorer-membership-learner")
+
+    old_src = _src(page)
+    _button(page, "Advance").click()
+    expect(configuration).to_contain_text("{n1,n2,n3,n4}", timeout=20_000)
+    expect(configuration).not_to_contain_text("learner")
+    expect(configuration).to_contain_text("(committed)")
+    expect(page.locator(f"{EXPLORER} .raftlab-log-entries")).to_contain_text("config {n1,n2,n3,n4}")
+    _wait_for_new_picture(page, old_src)
+    servers = page.locator(f"{EXPLORER} .widget-dropdown select").first
+    assert servers.locator("option").all_inner_texts() == ["n1", "n2", "n3", "n4"]
+
+    # Adding n4 again is refused with a message in the panel, not an error in the notebook.
+    name.fill("n4")
+    name.press("Enter")
+    _button(page, "Add server").click()
+    expect(page.locator(f"{EXPLORER} .raftlab-status")).to_contain_text("n4 is already in the configuration",
+                                                                         timeout=20_000)
+    assert page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']").count() == 0
+    assert_no_widget_errors(page)
+    _shoot(page, "explorer-membership-voter")
