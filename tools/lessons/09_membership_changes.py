@@ -471,10 +471,16 @@ playground.add_server("n4")
 playground.advance(300)
 configurations(playground)
 Explorer(playground, controls=["step", "advance", "play", "messages", "crash", "partition", "heal", "timeout",
-                               "log", "safety"], views=("cluster", "logs"))
+                               "membership", "log", "safety"], views=("cluster", "logs"))
 
 # %% [markdown]
-# Change the membership from a cell like this one (the Explorer redraws when the cell ends), then step:
+# The **Members** row adds a server (it proposes the next free name) or removes one, and says which
+# configuration the leader uses and whether it is committed yet; a change the leader refuses says why, in
+# red. In the drawing a learner has a dotted outline, a server on its way out a thick red one, and under
+# each server is the configuration it uses (marked ≠ when it is not the leader's); in the logs a
+# configuration entry has a purple outline and a "C".
+#
+# You can also change the membership from a cell like this one (the Explorer redraws when the cell ends):
 #
 # ```python
 # playground.add_server("n5")          # one server at a time, once the previous change has committed
