@@ -66,17 +66,25 @@ EQUIVALENT: dict[tuple[str, str, str], str] = {
      "if n > node.commit_index and node.log.term_at(n) == node.current_term:",
      "if n >= node.commit_index and node.log.term_at(n) == node.current_term:"):
         "when n == commitIndex the body sets commitIndex to the value it already has",
+    ("has_quorum", "return all(sum(1 for v in voters if v in got) > len(voters) // 2 for voters in majorities)",
+     "return all(sum(1 for v in voters if v in got) > len(voters) / 2 for voters in majorities)"):
+        "for whole numbers, count > n // 2 and count > n / 2 agree (both mean count >= n // 2 + 1)",
 }
 
 #: Lines of the reference that do more than the exercise asks, keyed by (function, the line as written): any
 #: mutant of them is outside the exercise's contract, and no graded run reaches the difference.
 OUTSIDE_CONTRACT: dict[tuple[str, str], str] = {
-    ("handle_append_entries", line): "snapshots: off in graded runs (snapshot_every=0), not in exercise 3's contract"
-    for line in ("if prev < log.snapshot_index:                  # the start is already in our snapshot",
-                 "skip = min(log.snapshot_index - prev, len(entries))",
-                 "prev, entries = prev + skip, entries[skip:]",
-                 "if prev < log.snapshot_index:",
-                 "node.send(AppendEntriesReply(node.id, m.src, node.current_term, True, log.snapshot_index))")
+    **{("handle_append_entries", line): "snapshots: off in graded runs (snapshot_every=0), not in exercise 3's "
+                                        "contract"
+       for line in ("if prev < log.snapshot_index:                  # the start is already in our snapshot",
+                    "skip = min(log.snapshot_index - prev, len(entries))",
+                    "prev, entries = prev + skip, entries[skip:]",
+                    "if prev < log.snapshot_index:",
+                    "node.send(AppendEntriesReply(node.id, m.src, node.current_term, True, log.snapshot_index))")},
+    **{("may_change_configuration", line): "the words of a refusal: exercise 7's contract asks for a sentence "
+                                           "saying why, not for these words"
+       for line in ("known = node.leader_id if node.leader_id not in (None, node.id) else None",
+                    "return f\"{node.id} is not the leader ({known + ' is' if known else 'no leader is known'})\"")},
 }
 
 # mutmut's exit codes per mutant (mutmut/stats.py), grouped the way this report counts them.

@@ -10,6 +10,7 @@ naming its exercise.
     ex4_replication.py     handle_append_entries_reply
     ex5_commit.py          advance_commit_index
     ex6_clients.py         handle_client_request
+    ex7_membership.py      current_configuration, has_quorum, may_change_configuration
 
 Run your code:    Simulation(nodes=5, seed=1, impl="exercises")   (every rule you wrote)
 Score it:         raftlab check 3       (terminal)  or  raftlab.check(3)   (notebook)
@@ -25,7 +26,9 @@ from .ex3_append_entries import handle_append_entries
 from .ex4_replication import handle_append_entries_reply
 from .ex5_commit import advance_commit_index
 from .ex6_clients import handle_client_request
+from .ex7_membership import current_configuration, has_quorum, may_change_configuration
 
 __all__ = ["reset_election_timer", "start_election", "handle_request_vote_reply", "update_term",
            "handle_request_vote", "handle_append_entries", "handle_append_entries_reply",
-           "advance_commit_index", "handle_client_request"]
+           "advance_commit_index", "handle_client_request", "current_configuration", "has_quorum",
+           "may_change_configuration"]

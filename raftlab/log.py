@@ -10,10 +10,12 @@ last persisted: the lowest index written and the first entry removed.  The
 node hands that over in each step's ``Ready`` (:meth:`take_changes`); the safety
 checker reads it there, so it looks only at what a step changed.
 
-It also knows the server's configuration (section 6: "a server always uses the
-latest configuration in its log"): it keeps the indexes of its configuration
-entries as they are appended, truncated and compacted, and the configuration in
-force at the snapshot (``snapshot_config``), so :attr:`configuration` is cheap.
+It also keeps what a server needs to find its configuration (section 6: "a
+server always uses the latest configuration in its log"): the indexes of its
+configuration entries as they are appended, truncated and compacted
+(``config_indexes``), and the configuration in force at the snapshot
+(``snapshot_config``).  Which configuration a server uses is a rule
+(``rules.current_configuration``, exercise 7), not the log's to decide.
 """
 from __future__ import annotations
 
@@ -70,22 +72,14 @@ class Log:
 
     # --- reading -------------------------------------------------------------
     @property
-    def configuration(self) -> Optional[Configuration]:
-        """The latest configuration in this log, committed or not (section 6), else the snapshot's;
-        None if the log never held one (the server uses the cluster's initial configuration)."""
-        if self.config_indexes:
-            return self.entries[self.config_indexes[-1] - self.snapshot_index - 1].config
-        return self.snapshot_config
-
-    @property
     def configuration_index(self) -> int:
-        """The index of the entry that set :attr:`configuration` (the snapshot's index if it came
-        with the snapshot; 0 if there is none)."""
+        """The index of the latest configuration entry in this log, committed or not (the snapshot's
+        index if the configuration came with the snapshot; 0 if the log never held one)."""
         if self.config_indexes:
             return self.config_indexes[-1]
         return self.snapshot_index if self.snapshot_config is not None else 0
 
-    def configuration_at(self, index: int) -> Optional[Configuration]:
+    def _configuration_at(self, index: int) -> Optional[Configuration]:
         """The latest configuration at or before ``index`` (``index`` >= ``snapshot_index``)."""
         for i in reversed(self.config_indexes):
             if i <= index:
@@ -208,7 +202,7 @@ class Log:
         if upto > self.last_index:
             raise LogError(f"cannot compact up to {upto}: the log ends at {self.last_index}")
         term = self.entry(upto).term
-        self.snapshot_config = self.configuration_at(upto)
+        self.snapshot_config = self._configuration_at(upto)
         self.config_indexes = [i for i in self.config_indexes if i > upto]
         del self.entries[: upto - self.snapshot_index]
         self.snapshot_index, self.snapshot_term = upto, term

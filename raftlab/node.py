@@ -22,8 +22,9 @@ line such as ``n1 became candidate at term 2``.
 
 Rule 4: the node's configuration (who votes, who only listens) is the latest
 configuration entry in its log, committed or not, else its snapshot's, else the
-cluster's initial one (section 6 of the paper); ``peers``, ``majority`` and
-``has_quorum`` follow from it (see :mod:`raftlab.membership`).
+cluster's initial one (section 6 of the paper), as the rule
+``current_configuration`` finds it; ``peers``, ``majority`` and ``has_quorum``
+follow from it (see :mod:`raftlab.membership`).
 
 Persistent state (kept by a crash): ``current_term``, ``voted_for``, ``log``,
 ``snapshot``.  Everything else is volatile and lost by a crash.  The engine
@@ -205,14 +206,14 @@ class Node:
     def configuration(self) -> Configuration:
         """The configuration this server uses: "a server always uses the latest configuration in its
         log, regardless of whether the entry is committed" (section 6), else its snapshot's, else the
-        initial one."""
-        return self.log.configuration or self.initial_configuration
+        initial one.  The rule ``current_configuration`` (exercise 7) decides."""
+        return self.rules.current_configuration(self)
 
     @property
     def peers(self) -> list[str]:
         """Every other server of the configuration, learners included (a leader replicates to them),
         in cluster order."""
-        conf = self.log.configuration or self.initial_configuration
+        conf = self.configuration
         if conf is not self._peers_of:
             self._peers_of = conf
             self._peers = [m for m in conf.members if m != self.id]
@@ -314,7 +315,7 @@ class Node:
             rules.on_heartbeat_timeout(self)
         else:
             self._receive(message, kind)
-        if self.role is Role.LEADER and self.log.configuration is not None:
+        if self.role is Role.LEADER and self.log.configuration_index:
             rules.advance_configuration(self)      # only once the cluster has changed at all
         rules.apply_committed(self)
         return self._end()

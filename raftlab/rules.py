@@ -34,6 +34,7 @@ EXERCISE_RULES = {
     4: ("handle_append_entries_reply",),
     5: ("advance_commit_index",),
     6: ("handle_client_request",),
+    7: ("current_configuration", "has_quorum", "may_change_configuration"),
 }
 
 
@@ -256,7 +257,26 @@ def handle_client_request(node: Node, m: ClientRequest) -> None:
         node.send(ClientReply(node.id, m.client_id, m.client_id, m.seq, False, None, node.leader_id))
 
 
-# --- Exercise 7: membership changes (the stubs and tests come later) ---------------------
+# --- Exercise 7: membership changes ---------------------------------------------------
+
+def current_configuration(node: Node) -> Configuration:
+    """Exercise 7.  The configuration ``node`` uses now.
+
+    Section 6: "a server always uses the latest configuration in its log,
+    regardless of whether the entry is committed."  The latest configuration
+    entry in the log (``log.config_indexes`` lists them, in order); if the log
+    holds none, the configuration its snapshot carries (section 7: the snapshot
+    "includes ... the latest configuration as of the last included index");
+    if it has none either, the cluster's initial configuration."""
+    log = node.log
+    if log.config_indexes:
+        latest = log.entry(log.config_indexes[-1]).config
+        if latest is not None:
+            return latest
+    if log.snapshot_config is not None:
+        return log.snapshot_config
+    return node.initial_configuration
+
 
 def has_quorum(node: Node, ids) -> bool:
     """Exercise 7.  Whether the servers ``ids`` are a quorum of ``node``'s configuration.
@@ -266,8 +286,11 @@ def has_quorum(node: Node, ids) -> bool:
     C_old,new; otherwise a majority of the voters.  Learners count for nothing,
     and neither does a server outside the configuration, even the leader itself
     (dissertation 4.2.2: a leader that is removed "does not count itself in
-    majorities")."""
-    return node.configuration.has_quorum(ids)
+    majorities").  A configuration without voters has no quorum."""
+    conf = node.configuration
+    got = set(ids)
+    majorities = (conf.voters,) if conf.old_voters is None else (conf.old_voters, conf.voters)
+    return all(sum(1 for v in voters if v in got) > len(voters) // 2 for voters in majorities)
 
 
 def may_change_configuration(node: Node):
@@ -286,14 +309,13 @@ def may_change_configuration(node: Node):
     if node.role is not Role.LEADER:
         known = node.leader_id if node.leader_id not in (None, node.id) else None
         return f"{node.id} is not the leader ({known + ' is' if known else 'no leader is known'})"
-    log = node.log
-    index = log.configuration_index
+    conf = node.configuration
+    index = node.log.configuration_index
     if index > node.commit_index:
-        return (f"a configuration change is already in progress: {log.configuration} at index {index} "
-                f"is not committed yet")
-    if node.configuration.is_joint:
-        return f"a configuration change is already in progress: the joint configuration {log.configuration}"
-    if node.config.membership != "joint" and log.term_at(node.commit_index) != node.current_term:
+        return f"a configuration change is already in progress: {conf} at index {index} is not committed yet"
+    if conf.is_joint:
+        return f"a configuration change is already in progress: the joint configuration {conf}"
+    if node.config.membership != "joint" and node.log.term_at(node.commit_index) != node.current_term:
         return f"the new leader {node.id} has not yet committed an entry of its term {node.current_term}"
     return None
 
@@ -527,8 +549,8 @@ def apply_committed(node: Node) -> None:
 
 def take_snapshot(node: Node) -> None:
     index = node.last_applied
-    node.snapshot = node.state_machine.snapshot(index, node.log.term(index), node.log.configuration_at(index))
-    node.log.compact(index)
+    node.log.compact(index)               # the log keeps the configuration in force at index
+    node.snapshot = node.state_machine.snapshot(index, node.log.snapshot_term, node.log.snapshot_config)
     node.note(f"took a snapshot up to index {index}")
 
 
@@ -571,6 +593,6 @@ ALL_RULES = (
     "on_heartbeat_timeout", "in_leader_lease", "start_pre_vote", "handle_pre_vote",
     "handle_pre_vote_reply", "send_append_entries", "broadcast_append_entries",
     "apply_committed", "handle_install_snapshot", "handle_install_snapshot_reply",
-    "has_quorum", "may_change_configuration", "handle_membership_change", "append_configuration",
-    "advance_configuration",
+    "current_configuration", "has_quorum", "may_change_configuration", "handle_membership_change",
+    "append_configuration", "advance_configuration",
 )

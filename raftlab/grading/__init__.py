@@ -63,6 +63,7 @@ EXERCISES: dict[int, Exercise] = {
     4: Exercise(4, "The leader handles AppendEntries replies", "ex4_replication", EXERCISE_RULES[4]),
     5: Exercise(5, "The commit rule", "ex5_commit", EXERCISE_RULES[5]),
     6: Exercise(6, "Clients", "ex6_clients", EXERCISE_RULES[6]),
+    7: Exercise(7, "Membership changes", "ex7_membership", EXERCISE_RULES[7]),
 }
 
 

@@ -20,7 +20,7 @@ import pytest
 
 from raftlab.grading.check import harness
 
-MARKERS = ("exercise(n): the exercise (1-6) a graded test belongs to",
+MARKERS = ("exercise(n): the exercise (1-7) a graded test belongs to",
            "points(p): how many points a graded test is worth (default 1)")
 
 

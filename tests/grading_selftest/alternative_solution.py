@@ -146,3 +146,34 @@ def handle_client_request(node, m):
         node.send(ClientRequest(node.id, node.leader_id, m.client_id, m.seq, m.command))
     else:
         node.send(ClientReply(node.id, m.client_id, m.client_id, m.seq, False, None, node.leader_id))
+
+
+def current_configuration(node):
+    log = node.log
+    if not log.config_indexes:
+        return node.initial_configuration if log.snapshot_config is None else log.snapshot_config
+    return log.entry(max(log.config_indexes)).config
+
+
+def _majority_of(voters, present):
+    return len(voters) > 0 and 2 * len(present.intersection(voters)) > len(voters)
+
+
+def has_quorum(node, ids):
+    conf, present = node.configuration, set(ids)
+    if conf.is_joint and not _majority_of(conf.old_voters, present):
+        return False
+    return _majority_of(conf.voters, present)
+
+
+def may_change_configuration(node):
+    if node.role != Role.LEADER:
+        return f"only the leader changes the configuration, and {node.id} is a {node.role}"
+    pending = [i for i in node.log.config_indexes if i > node.commit_index]
+    if pending:
+        return f"the configuration entry at index {pending[-1]} is not committed yet"
+    if node.configuration.is_joint:
+        return "the cluster is still in its joint configuration"
+    if node.config.membership == "joint" or node.log.term_at(node.commit_index) == node.current_term:
+        return None
+    return f"{node.id} has not committed an entry of term {node.current_term} yet"

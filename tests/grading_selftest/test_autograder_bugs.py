@@ -17,6 +17,9 @@ from raftlab.impl import defined_rules
 from .helpers import ROOT
 
 BUGS = catalogue()
+#: The first test to use kill_results pays for ``raftlab check`` on every bug (60-odd processes, 4 at a time):
+#: about 4 minutes on a quiet 2-core machine, more than the suite's 300 s per test when the cores are shared.
+pytestmark = pytest.mark.timeout(1200)
 KILL_TABLE = ROOT / "test-artifacts" / "kill_table.txt"
 #: A bug that loops forever costs its tests this many seconds each; the reference needs well under one.
 TIMEOUT = 5

@@ -18,7 +18,7 @@ BUGS = {bug.name: bug.path for bug in catalogue()}
 def test_the_reference_scores_full_marks():
     result = run_check(impl="reference")
     assert not result.errors
-    assert [e.number for e in result.exercises] == [1, 2, 3, 4, 5, 6]
+    assert [e.number for e in result.exercises] == [1, 2, 3, 4, 5, 6, 7]
     for ex in result.exercises:
         failed = [(t.name, t.explanation) for t in ex.tests if not t.passed]
         assert not failed, f"exercise {ex.number}: the reference fails {failed}"
@@ -155,7 +155,7 @@ def test_the_command_line_scores_and_writes_json(tmp_path):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["check", "7"], "there is no exercise '7'"),
+    (["check", "8"], "there is no exercise '8'"),
     (["check", "--timeout", "0"], "is not a positive number of seconds"),
     (["check", "--impl", "no/such/module.py"], "no implementation at 'no/such/module.py'"),
     (["check", "--tests", "/no/such/folder"], "no tests folder at /no/such/folder"),
@@ -172,4 +172,4 @@ def test_check_in_a_notebook_prints_the_table(capsys):
     assert result.passed and repr(result) == f"<raftlab check of reference: {result.total:g} / {result.max:g} points>"
     with pytest.raises(ValueError, match="there is no exercise 0"):
         raftlab.check(0)
-    assert set(EXERCISES) == {1, 2, 3, 4, 5, 6}
+    assert set(EXERCISES) == {1, 2, 3, 4, 5, 6, 7}

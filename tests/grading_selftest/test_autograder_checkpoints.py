@@ -49,7 +49,8 @@ def test_the_stubs_fail_every_check_cell(tmp_path):
         assert {c for c, ok in cells.items() if not ok} == check_cells(path), path.name
 
 
-@pytest.mark.parametrize("name", ["ex1_fixed_election_timeout", "ex3_truncate_always", "ex5_commit_old_term"])
+@pytest.mark.parametrize("name", ["ex1_fixed_election_timeout", "ex3_truncate_always", "ex5_commit_old_term",
+                                  "ex7_switch_on_commit"])
 def test_a_bug_fails_check_cells_of_its_exercise_only(tmp_path, name):
     bug = BUGS[name]
     pkg = submission(tmp_path, {bug.exercise: bug.path})     # the reference, with this one bug

@@ -34,8 +34,8 @@ def test_rules_for_takes_one_exercise_only():
     assert stubs.handle_request_vote.__module__ == "raftlab.rules"       # other exercises: the reference
     assert rules_for(3, str(STUBS)) is stubs                              # loaded once per process
     assert rules_for(3, "reference").spec == "reference"
-    with pytest.raises(ValueError, match="there is no exercise 7"):
-        rules_for(7)
+    with pytest.raises(ValueError, match="there is no exercise 8"):
+        rules_for(8)
     assert exercise_of("handle_request_vote") == 2 and EXERCISES[2].path == "exercises/ex2_request_vote.py"
 
 

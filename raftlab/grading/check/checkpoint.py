@@ -1,4 +1,4 @@
-"""Checkpoint notebooks: ``exercises/checkpoints/ex1_election.ipynb`` ... ``ex6_clients.ipynb``.
+"""Checkpoint notebooks: ``exercises/checkpoints/ex1_election.ipynb`` ... ``ex7_membership.ipynb``.
 
 Each notebook runs a few scenarios with one exercise's functions from the code
 being checked (``RAFTLAB_IMPL``: your ``exercises/`` by default, ``reference``,
@@ -63,11 +63,16 @@ def shows_errors() -> Iterator[None]:
         print(f"ERROR: {type(exc).__name__}: {exc}")
 
 
+def _what(entry) -> str:
+    """An entry's content: its command, or ``config {n1,n2,n3}`` for a configuration entry."""
+    return format_command(entry.command) if entry.config is None else f"config {entry.config}"
+
+
 def _entries(sim: Simulation, name: str, upto: Optional[int] = None) -> str:
     node = sim.node(name)
     log = node.log
     upto = log.last_index if upto is None else upto
-    return ", ".join(f"{i}/{log.term_at(i)} {format_command(log.entry(i).command)}"
+    return ", ".join(f"{i}/{log.term_at(i)} {_what(log.entry(i))}"
                      for i in range(log.snapshot_index + 1, upto + 1)) or "-"
 
 
@@ -86,7 +91,7 @@ def report(sim: Simulation, logs: bool = False) -> None:
     if leader is not None:
         log, upto = leader.log, leader.commit_index
         first = max(log.snapshot_index + 1, upto - 3)
-        shown = ", ".join(f"{i}/{log.term_at(i)} {format_command(log.entry(i).command)}"
+        shown = ", ".join(f"{i}/{log.term_at(i)} {_what(log.entry(i))}"
                           for i in range(first, upto + 1))
         print(f"  committed on {leader.id}: {upto} entries" + (f", the last: {shown}" if shown else ""))
     done = [op for op in sim.operations if op.completed is not None]
@@ -278,6 +283,50 @@ report(sim)"""),
          """sim = Simulation(Config.preset("lossy", seed=4, duplicate=0.2, request_interval=60), impl=mine)
 sim.advance(5000)
 report(sim)"""),
+    ]),
+    7: ("Your servers change the cluster's membership: each story prints every server's configuration.", [
+        ("A fourth server joins three: a learner first, a voter once it has caught up.",
+         """sim = Simulation(nodes=3, seed=1, impl=mine)
+sim.run_until(lambda s: s.leader() is not None and s.leader().commit_index >= 1, within=3000)
+sim.add_server("n4")
+print("just added:", sim.leader().configuration)
+sim.advance(1000)
+for node in sim.nodes.values():
+    print(" ", node.id, node.configuration)
+report(sim)"""),
+        ("The leader removes itself: it leads until the change is committed, then steps down.",
+         """sim = Simulation(nodes=3, seed=2, impl=mine)
+sim.run_until(lambda s: s.leader() is not None and s.leader().commit_index >= 1, within=3000)
+old = sim.leader()
+sim.remove_server(old.id)
+print(old.id, "still leads:", old.is_leader, "under", old.configuration)
+sim.advance(1500)
+for node in sim.nodes.values():
+    print(" ", node.id, node.role, node.configuration)
+report(sim)"""),
+        ("Joint consensus: two servers join, then two others leave, through C_old,new.",
+         """sim = Simulation(nodes=3, seed=3, membership="joint", impl=mine)
+sim.run_until(lambda s: s.leader() is not None and s.leader().commit_index >= 1, within=3000)
+sim.add_server("n4", "n5")
+sim.advance(1500)
+sim.remove_server("n1", "n2")
+sim.advance(1500)
+sim.run_until(lambda s: s.leader() is not None, within=3000)
+leader = sim.leader()
+print("configurations in the leader's log:",
+      ", ".join(str(leader.log.entry(i).config) for i in leader.log.config_indexes))
+report(sim)"""),
+        ("One change at a time, and not before a new leader has committed an entry of its term.",
+         """sim = Simulation(nodes=3, seed=4, impl=mine)
+leader = sim.run_until_leader(within=3000)
+print("new leader may change:", mine.may_change_configuration(leader) is None)
+sim.advance(300)
+print("after its no-op is committed:", mine.may_change_configuration(leader) is None)
+sim.isolate(leader.id)
+sim.add_server("n4", via=leader.id)
+print("with that change uncommitted:", mine.may_change_configuration(leader) is None)
+follower = next(n for n in sim.nodes.values() if n is not leader and n.id != "n4")
+print("a follower may change:", mine.may_change_configuration(follower) is None)"""),
     ]),
 }
 

@@ -29,7 +29,7 @@ import dataclasses
 import random
 from typing import Any, Callable, Iterable, Optional, Sequence
 
-from ...campaign import apply_fault, fault_schedule
+from ...campaign import apply_fault, change_schedule, fault_schedule
 from ...config import Config
 from ...errors import ImplementationError
 from ...impl import REFERENCE, Rules, resolve_rules
@@ -42,7 +42,7 @@ from ...sim import Simulation
 
 __all__ = ["RaftCheckFailed", "expect", "select", "selected_impl", "rules_for", "load_problems", "make_node",
            "TimeoutDraws", "take_sent", "describe", "terms", "cluster", "track", "tracked", "forget_tracked",
-           "deliver_all", "elect", "fault_campaign", "settled", "committed_text", "forget_modules",
+           "deliver_all", "elect", "fault_campaign", "members", "settled", "committed_text", "forget_modules",
            "with_settings", "churn", "no_bad_schedule"]
 
 
@@ -242,15 +242,25 @@ def committed_text(sim: Simulation, name: str) -> str:
                           if node.log.has(i)) + "]"
 
 
+def members(sim: Simulation) -> list[str]:
+    """The servers of the cluster now: those the leader's configuration names (learners too), or
+    every server when there is no leader.  A server removed from the cluster is not one of them."""
+    leader = sim.leader()
+    if leader is None:
+        return list(sim.nodes)
+    named = set(leader.configuration.members)
+    return [name for name in sim.nodes if name in named]
+
+
 def settled(sim: Simulation) -> bool:
-    """A live leader, every client request answered, and every live node holding
-    the leader's whole log, committed."""
+    """A live leader, every client request answered, and every live member of its configuration
+    holding the leader's whole log, committed (a server removed from the cluster is not waited for)."""
     leader = sim.leader()
     if leader is None or any(op.completed is None for op in sim.operations):
         return False
     return all(n.crashed or (n.commit_index == leader.commit_index == leader.log.last_index
                              and n.log.last_index == leader.log.last_index)
-               for n in sim.nodes.values())
+               for n in map(sim.node, members(sim)))
 
 
 def _unsettled_text(sim: Simulation) -> str:
@@ -326,20 +336,23 @@ def _churn_command(draw: Callable[[], float], n: int) -> tuple:
 
 
 def churn(impl: Any, seed: int, *, nodes: int = 5, duration: int = 5000, period: int = 250,
-          clients: int = 3, think: int = 40, settle: int = 6000, **config: Any) -> Simulation:
+          clients: int = 3, think: int = 40, settle: int = 6000, changes: int = 0, **config: Any) -> Simulation:
     """MIT 6.5840's UnreliableChurn, on ``impl``: ``clients`` clients send puts, appends and gets
     throughout (a new one ``think`` ms after each answer), while every ``period`` ms a seeded
     nemesis crashes, restarts, cuts off or reconnects a random server, on a network that also loses
     and duplicates messages; every safety property is checked after every step (acknowledged writes
-    durable among them).  At ``duration`` every server is restarted and reconnected; within
-    ``settle`` ms every request must be answered and every server hold the leader's log, committed.
-    Then two client-visible checks: every write a client was told succeeded is in the committed
-    log of *every* server, and the whole history is linearizable."""
+    durable among them).  ``changes``: also about one membership change every ``changes`` ms (add a
+    new server or remove one, :func:`raftlab.campaign.change_schedule`; a change the cluster refuses
+    then is skipped).  At ``duration`` every server is restarted and reconnected; within ``settle`` ms
+    every request must be answered and every member of the leader's configuration hold its log,
+    committed.  Then two client-visible checks: every write a client was told succeeded is in the
+    committed log of *every* member, and the whole history is linearizable."""
     settings: dict[str, Any] = dict(drop=0.05, duplicate=0.05, delay=(5, 20), history=200, client_timeout=300)
     settings.update(config)
     sim = cluster(impl, nodes=nodes, seed=seed, **settings)
     draw = random.Random(f"{seed}:churn").random
     names = sim.names
+    moves = change_schedule(seed, nodes, duration, changes) if changes else []
     next_request = {f"c{i}": 0 for i in range(1, clients + 1)}
     sent = 0
 
@@ -368,6 +381,8 @@ def churn(impl: Any, seed: int, *, nodes: int = 5, duration: int = 5000, period:
             sim.isolate(name)
         for _ in range(period // 10):
             clients_act()
+            while moves and moves[0].time <= sim.now:
+                apply_fault(sim, moves.pop(0))
             sim.advance(10)
         t += period
     sim.heal()
@@ -378,7 +393,7 @@ def churn(impl: Any, seed: int, *, nodes: int = 5, duration: int = 5000, period:
     expect(ok, f"churn seed {seed}: {settle} ms after every server was restarted and reconnected "
                f"(t={duration}), the cluster has not recovered: {_unsettled_text(sim)}")
     writes = [op for op in sim.operations if op.completed is not None and op.command[0] in ("put", "append")]
-    for node in sim.nodes.values():
+    for node in map(sim.node, members(sim)):
         held = {(e.client_id, e.seq) for e in sim.committed(node.id)}
         lost = [op for op in writes if (op.client, op.seq) not in held]
         expect(not lost, f"churn seed {seed}: {lost[0] if lost else ''} was acknowledged to its client, but "

@@ -30,7 +30,7 @@ from ...errors import ImplementationError, NodeError, SafetyViolation
 from ...rules import EXERCISE_RULES
 from . import harness
 
-MARKERS = ("exercise(n): the exercise (1-6) a graded test belongs to",
+MARKERS = ("exercise(n): the exercise (1-7) a graded test belongs to",
            "points(p): how many points a graded test is worth (default 1)")
 
 _RESULTS_KEY = pytest.StashKey[dict]()
@@ -91,7 +91,8 @@ def pytest_collection_modifyitems(config, items) -> None:
     for item in items:
         number = exercise_number(item)
         if number is None:
-            problems.append(f"{item.nodeid} has no @pytest.mark.exercise(N) with N in 1-6; it was not run")
+            problems.append(f"{item.nodeid} has no @pytest.mark.exercise(N) with N in 1-{len(EXERCISE_RULES)}; "
+                            "it was not run")
             drop.append(item)
         elif wanted and number not in wanted:
             drop.append(item)

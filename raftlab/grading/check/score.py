@@ -478,7 +478,7 @@ def register(subparsers) -> None:
                     "Each exercise is graded on its own: the other exercises run the reference rules, and "
                     "the reference of the exercise being graded is not there to call.")
     p.add_argument("exercises", nargs="*", type=_exercise_arg, metavar="N",
-                   help="exercise numbers (default: all, 1-6)")
+                   help=f"exercise numbers (default: all, 1-{len(EXERCISES)})")
     p.add_argument("--impl", default=None,
                    help="the code to check: 'exercises' (your exercises/ folder), 'reference', or a path to a "
                         "module or package (default: $RAFTLAB_IMPL, else exercises)")
