@@ -179,7 +179,7 @@ Explorer(playground)
 # - **Predict, then run**: a question before a cell. Decide on your answer first, then run the cell; the
 #   answer is under a fold you can open.
 # - **Try this**: things to do in the lesson's Explorer.
-# - **Write it yourself**: a coding exercise in `exercises/` (`ex1_election.py` ... `ex6_clients.py`),
+# - **Write it yourself**: a coding exercise in `exercises/` (`ex1_election.py` ... `ex7_membership.py`),
 #   where you write one of Raft's rules. `raftlab.check(1)` (in a cell) or `raftlab check 1` (in a
 #   terminal) tests it and explains any failure in Raft terms. Your code then runs in the same simulations:
 #   `Simulation(seed=1, impl="../exercises")`.
