@@ -45,6 +45,7 @@ sys.path.insert(0, str(REPO))
 from raftlab import rules  # noqa: E402
 
 HEADER = '''"""{name}: a generated submission (raftlab bench)."""
+from raftlab.membership import Configuration
 from raftlab.messages import (AppendEntries, AppendEntriesReply, ClientReply, ClientRequest, Entry,
                               RequestVote, RequestVoteReply)
 from raftlab.node import Node, Role

@@ -22,7 +22,8 @@ pytestmark = [needs_root, pytest.mark.skipif(
     not list(TESTS.glob("test_*.py")) or not list(CHECKPOINTS.glob("*.ipynb")),
     reason="needs the graded tests (tests/exercises) and the checkpoint notebooks")]
 
-HEADER = ("from raftlab.messages import (AppendEntries, AppendEntriesReply, ClientReply, ClientRequest,\n"
+HEADER = ("from raftlab.membership import Configuration\n"
+          "from raftlab.messages import (AppendEntries, AppendEntriesReply, ClientReply, ClientRequest,\n"
           "                              Entry, RequestVote, RequestVoteReply)\n"
           "from raftlab.node import Node, Role\n\n")
 
