@@ -62,10 +62,8 @@ EQUIVALENT: dict[tuple[str, str, str], str] = {
     ("handle_append_entries_reply", "node.next_index[peer] = max(next_index, node.match_index[peer] + 1, 1)",
      "node.next_index[peer] = max(next_index, node.match_index[peer] + 1, )"):
         "matchIndex >= 0, so matchIndex + 1 >= 1 already",
-    ("advance_commit_index",
-     "if n > node.commit_index and node.log.term_at(n) == node.current_term:",
-     "if n >= node.commit_index and node.log.term_at(n) == node.current_term:"):
-        "when n == commitIndex the body sets commitIndex to the value it already has",
+    ("advance_commit_index", "if n <= node.commit_index:", "if n < node.commit_index:"):
+        "when N == commitIndex the loop at most sets commitIndex to the value it already has, then stops",
     ("has_quorum", "return all(sum(1 for v in voters if v in got) > len(voters) // 2 for voters in majorities)",
      "return all(sum(1 for v in voters if v in got) > len(voters) / 2 for voters in majorities)"):
         "for whole numbers, count > n // 2 and count > n / 2 agree (both mean count >= n // 2 + 1)",

@@ -12,14 +12,15 @@ in its log, regardless of whether the entry is committed" (section 6).
   "agreement (for elections and entry commitment) requires separate majorities
   from both the old and new configurations".
 
-This module owns the quorum arithmetic; the rules ask it through
-``node.has_quorum`` and ``node.quorum_index``.
+This module says who is in a configuration; what counts as a quorum of it is
+a rule (``has_quorum``, exercise 7), and the engine asks it through
+``node.has_quorum``.
 """
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Iterable, Mapping, Optional
+from typing import Iterable, Optional
 
 __all__ = ["Configuration", "server_order"]
 
@@ -85,33 +86,6 @@ class Configuration:
     def majority(self) -> int:
         """Votes needed in a plain configuration: more than half of ``voters``."""
         return _majority(self.voters)
-
-    def has_quorum(self, ids: Iterable[str]) -> bool:
-        """Whether the servers ``ids`` form a quorum: a majority of ``voters`` and, in the joint
-        phase, also a majority of ``old_voters`` (section 6: "separate majorities from both the old
-        and new configurations").  Learners and servers outside the configuration count for nothing.
-        A configuration with no voters has no quorum."""
-        got = set(ids)
-        for voters in (self.voters, self.old_voters):
-            if voters is None:
-                continue
-            if not voters or sum(1 for v in voters if v in got) < _majority(voters):
-                return False
-        return True
-
-    def quorum_index(self, match: Mapping[str, int]) -> int:
-        """The highest log index stored on a quorum, given each server's ``match`` (the leader puts
-        its own last index there).  In the joint phase: the lower of the two majorities' indexes."""
-        best: Optional[int] = None
-        for voters in (self.voters, self.old_voters):
-            if voters is None:
-                continue
-            if not voters:
-                return 0
-            stored = sorted((match.get(v, 0) for v in voters), reverse=True)
-            n = stored[_majority(voters) - 1]
-            best = n if best is None else min(best, n)
-        return best or 0
 
     # --- changes (new configurations; this one never changes) -------------------------------------
     def with_learners(self, servers: Iterable[str]) -> "Configuration":

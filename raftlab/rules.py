@@ -215,14 +215,19 @@ def advance_commit_index(node: Node) -> None:
     committed with it (section 5.4.2, Figure 8).  "A majority" is a quorum of the
     leader's configuration: of both C_old and C_new in the joint phase (section 6),
     and without the leader itself while it manages a configuration it is not part
-    of (dissertation 4.2.2); ``node.configuration.quorum_index`` does the counting."""
+    of (dissertation 4.2.2): ``node.has_quorum`` (exercise 7's rule) says whether
+    the servers storing N are a quorum."""
     if node.role is not Role.LEADER:
         return
     match = dict(node.match_index)
     match[node.id] = node.log.last_index
-    n = node.configuration.quorum_index(match)     # the highest index stored on a quorum
-    if n > node.commit_index and node.log.term_at(n) == node.current_term:
-        node.commit_index = n
+    for n in sorted(set(match.values()), reverse=True):      # the highest N stored on a quorum
+        if n <= node.commit_index:
+            return
+        if node.has_quorum({server for server, m in match.items() if m >= n}):
+            if node.log.term_at(n) == node.current_term:
+                node.commit_index = n
+            return
 
 
 # --- Exercise 6: clients ---------------------------------------------------------------

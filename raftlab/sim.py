@@ -260,7 +260,7 @@ class Simulation:
                 continue
             if other == name or not split or (blocked(name, other) is None and blocked(other, name) is None):
                 following.add(other)
-        return leader.configuration.has_quorum(following)
+        return leader.has_quorum(following)
 
     def in_flight(self) -> list[Envelope]:
         """Messages in flight, soonest delivery first."""

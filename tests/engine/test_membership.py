@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from types import SimpleNamespace
 
 import pytest
 
@@ -16,35 +17,59 @@ from raftlab import Config, Simulation
 from raftlab.campaign import run_campaign
 from raftlab.errors import OperatorError, SafetyViolation
 from raftlab.membership import Configuration
+from raftlab import rules
 from raftlab.rules import may_change_configuration
 
 # --- quorum arithmetic -------------------------------------------------------------------------------
 
 
+def quorum(conf, ids) -> bool:
+    """The reference rule ``has_quorum`` (exercise 7) on a server that uses ``conf``."""
+    return rules.has_quorum(SimpleNamespace(configuration=conf), set(ids))
+
+
 def test_plain_quorum_is_a_majority_of_the_voters_and_learners_count_for_nothing():
     c = Configuration(("n1", "n2", "n3"), learners=("n4",))
-    assert c.has_quorum({"n1", "n2"}) and not c.has_quorum({"n1", "n4"})
-    assert not c.has_quorum({"n1", "n4", "n9"})
+    assert quorum(c, {"n1", "n2"}) and not quorum(c, {"n1", "n4"})
+    assert not quorum(c, {"n1", "n4", "n9"})
     assert c.majority == 2 and c.members == ("n1", "n2", "n3", "n4") and str(c) == "{n1,n2,n3}+learner n4"
-    assert c.quorum_index({"n1": 7, "n2": 5, "n3": 2, "n4": 9}) == 5
-    assert not Configuration(()).has_quorum({"n1"}) and Configuration(()).quorum_index({"n1": 3}) == 0
+    assert not quorum(Configuration(()), {"n1"})
 
 
 def test_joint_quorum_needs_majorities_of_both_old_and_new():
     c = Configuration(("n1", "n2", "n4"), old_voters=("n1", "n2", "n3"))
     assert str(c) == "{n1,n2,n3} -> {n1,n2,n4}" and c.is_joint
-    assert c.has_quorum({"n1", "n2"})                         # a majority of each
-    assert not c.has_quorum({"n1", "n3"})                     # old only
-    assert not c.has_quorum({"n2", "n4"})                     # new only
-    # old majority stores up to 6 (n1, n3), new majority only up to 2 (n4, n2): the lower one counts
-    assert c.quorum_index({"n1": 9, "n2": 2, "n3": 6, "n4": 3}) == 3
+    assert quorum(c, {"n1", "n2"})                           # a majority of each
+    assert not quorum(c, {"n1", "n3"})                       # old only
+    assert not quorum(c, {"n2", "n4"})                       # new only
     assert c.leave_joint() == Configuration(("n4", "n2", "n1"))       # order does not matter
 
 
 def test_a_leader_outside_its_configuration_does_not_count_itself():
-    c = Configuration(("n2", "n3", "n4"))
-    assert c.quorum_index({"n1": 10, "n2": 10, "n3": 1, "n4": 1}) == 1
-    assert not c.has_quorum({"n1", "n2"})
+    assert not quorum(Configuration(("n2", "n3", "n4")), {"n1", "n2"})
+
+
+def test_the_engine_holds_no_quorum_arithmetic_of_its_own():
+    """Exercise 7's ``has_quorum`` is the only place that counts a quorum, so a student's has_quorum
+    cannot hand the question back to the engine: commitment (exercise 5's reference) and the
+    simulator's "which leader can clients reach" ask the rule too.  Here a rule that wants every
+    voter: with one of three servers down, 2 of 3 is no longer enough for either."""
+    assert not hasattr(Configuration, "has_quorum") and not hasattr(Configuration, "quorum_index")
+
+    def unanimous(node, ids):
+        return set(node.configuration.voters) <= set(ids)
+
+    for rule, commits in ((None, True), (unanimous, False)):
+        sim = Simulation(nodes=3, seed=1, impl={"has_quorum": rule} if rule else None)
+        leader = sim.run_until_leader()
+        sim.advance(300)
+        sim.crash(next(name for name in sim.names if name != leader.id))
+        before = leader.commit_index
+        sim.client_request("put x 1", node=leader.id)
+        sim.advance(500)
+        assert (leader.commit_index > before) is commits
+        assert (sim.leader() is leader) is commits
+        assert sim.leader(reachable=False) is leader
 
 
 # --- helpers ----------------------------------------------------------------------------------------

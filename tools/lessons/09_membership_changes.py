@@ -177,13 +177,18 @@ for index in leader.log.config_indexes:
 # that have no server in common.
 
 # %%
+def is_majority(group, conf):
+    """Whether ``group`` holds more than half of the voters of ``conf``."""
+    return sum(1 for v in conf.voters if v in group) > len(conf.voters) // 2
+
+
 def disjoint_majorities(old, new):
     """A majority of ``old`` and a majority of ``new`` that share no server, or None."""
     servers = sorted(set(old.voters) | set(new.voters))
     for size in range(1, len(servers) + 1):
         for group in combinations(servers, size):
             rest = [s for s in servers if s not in group]
-            if old.has_quorum(group) and new.has_quorum(rest):
+            if is_majority(group, old) and is_majority(rest, new):
                 return group, tuple(rest)
     return None
 
