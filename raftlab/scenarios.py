@@ -17,6 +17,8 @@ move, and so no random timer fires in the middle of a scripted story.
   entry of an earlier term by counting replicas.
 * :func:`leader_election_experiment` -- section 9.3 and Figure 16, how long
   it takes to elect a new leader after the leader crashes.
+* :func:`single_server_change_bug` -- dissertation 4.1 and its errata, the 2015
+  bug in single-server membership changes.
 """
 from __future__ import annotations
 
@@ -24,12 +26,12 @@ import random
 from typing import Any, Optional
 
 from .config import Config
-from .errors import OperatorError
+from .errors import OperatorError, SafetyViolation
 from .node import Node
 from .sim import Simulation
 
 __all__ = ["deliver_all", "split_vote", "partitioned_leader", "figure8", "FIGURE8_STAGES",
-           "leader_election_experiment"]
+           "leader_election_experiment", "single_server_change_bug"]
 
 
 def deliver_all(sim: Simulation, *kinds: str) -> int:
@@ -272,3 +274,52 @@ def _force_leader(sim: Simulation) -> Node:
         if leader is not None:
             return leader
     raise OperatorError(f"scenario could not proceed: {name} could not win an election")
+
+
+# --- Membership changes: the 2015 single-server bug ---------------------------------------------------
+
+def single_server_change_bug(impl: Any = None) -> tuple[Simulation, Optional[OperatorError]]:
+    """The bug in single-server membership changes found in 2015 (dissertation 4.1, errata; raft-dev
+    "bug in single-server membership changes"), on 4 servers, with ``impl``'s rules.
+
+    n1 (term 1) adds n5; the change promoting n5 reaches only n5.  n2 wins term 2 with n3 and n4 and at
+    once removes n4: without the fix that change commits on n2 and n3 (2 of {n1,n2,n3}, the configuration
+    n2 uses).  n1 then wins term 3 with n4 and n5 (3 of {n1..n5}, the configuration n1 uses), without
+    that committed entry: Leader Completeness breaks.  With the fix ("a leader may not append a new
+    configuration entry until it has committed an entry from its current term") n2's change is refused.
+
+    Returns the simulation (its ``violation`` says what broke, if anything) and the refusal of n2's
+    change, if it was refused.  A stage that the rules keep from happening is not forced: the story goes
+    on, and what it ends in is for the caller to judge."""
+    sim = Simulation(nodes=4, seed=3, election_timeout=(300, 600), impl=impl)
+    sim.timeout("n1")
+    sim.run_until(lambda s: (lead := s.leader()) is not None and lead.commit_index >= 1, within=1000)
+    sim.add_server("n5")
+    sim.cut("n1", "n5")                             # n5 cannot catch up yet
+    sim.run_until(lambda s: all(s.node(n).commit_index >= 2 for n in ("n1", "n2", "n3", "n4")), within=1000)
+    for n in ("n2", "n3", "n4"):
+        sim.cut("n1", n)
+    sim.reconnect("n5")                             # n5 catches up and is promoted: {n1..n5} reaches only n5
+    sim.run_until(lambda s: s.node("n5").log.last_index >= 3, within=1000)
+    sim.timeout("n2")
+    sim.run_until(lambda s: s.node("n2").is_leader, within=200)
+    for env in sim.in_flight():                     # n2's no-op reaches n3 only
+        if env.src == "n2" and env.dst in ("n1", "n4", "n5"):
+            sim.drop(env.id)
+    for n in ("n1", "n4", "n5"):
+        sim.cut("n2", n)
+    refused = None
+    try:
+        sim.remove_server("n4", via="n2")
+        sim.run_until(lambda s: s.node("n2").commit_index >= 4, within=1000)
+    except OperatorError as exc:
+        refused = exc
+    sim.reconnect("n1")
+    for n in ("n2", "n3"):
+        sim.cut("n1", n)
+    try:
+        sim.timeout("n1")
+        sim.run_until(lambda s: s.node("n1").is_leader, within=500)
+    except SafetyViolation:
+        pass                                        # kept in sim.violation
+    return sim, refused

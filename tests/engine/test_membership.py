@@ -13,12 +13,12 @@ from types import SimpleNamespace
 
 import pytest
 
-from raftlab import Config, Simulation
+from raftlab import Config, Simulation, rules
 from raftlab.campaign import run_campaign
 from raftlab.errors import OperatorError, SafetyViolation
 from raftlab.membership import Configuration
-from raftlab import rules
 from raftlab.rules import may_change_configuration
+from raftlab.scenarios import single_server_change_bug
 
 # --- quorum arithmetic -------------------------------------------------------------------------------
 
@@ -187,47 +187,8 @@ def without_current_term_check(node):
     return None
 
 
-def play_2015_bug(impl):
-    """4 servers; n1 (term 1) adds n5, whose promotion reaches only n5; n2 wins term 2 with n3 and n4 and
-    at once removes n4, which commits on n2 and n3 (2 of {n1,n2,n3}); n1 then wins term 3 with n4 and n5
-    (3 of {n1..n5}) without that committed entry.  Returns the simulation and the refusal, if any."""
-    sim = Simulation(nodes=4, seed=3, election_timeout=(300, 600), impl=impl)
-    sim.timeout("n1")
-    assert sim.run_until(lambda s: s.leader() is not None and s.leader().commit_index >= 1, within=1000)
-    sim.add_server("n5")
-    sim.cut("n1", "n5")                             # n5 cannot catch up yet
-    assert sim.run_until(lambda s: all(s.node(n).commit_index >= 2 for n in ("n1", "n2", "n3", "n4")), within=1000)
-    for n in ("n2", "n3", "n4"):
-        sim.cut("n1", n)
-    sim.reconnect("n5")                             # n5 catches up and is promoted: {n1..n5} reaches only n5
-    assert sim.run_until(lambda s: s.node("n5").log.last_index >= 3, within=1000)
-    assert str(sim.node("n5").configuration) == "{n1,n2,n3,n4,n5}"
-    sim.timeout("n2")
-    assert sim.run_until(lambda s: s.node("n2").is_leader, within=200)
-    for env in sim.in_flight():                     # n2's no-op reaches n3 only
-        if env.src == "n2" and env.dst in ("n1", "n4", "n5"):
-            sim.drop(env.id)
-    for n in ("n1", "n4", "n5"):
-        sim.cut("n2", n)
-    refused = None
-    try:
-        sim.remove_server("n4", via="n2")
-        assert sim.run_until(lambda s: s.node("n2").commit_index >= 4, within=1000)
-    except OperatorError as exc:
-        refused = exc
-    sim.reconnect("n1")
-    for n in ("n2", "n3"):
-        sim.cut("n1", n)
-    try:
-        sim.timeout("n1")
-        sim.run_until(lambda s: s.node("n1").is_leader, within=500)
-    except SafetyViolation:
-        pass
-    return sim, refused
-
-
 def test_the_2015_bug_without_the_current_term_check_loses_a_committed_change():
-    sim, refused = play_2015_bug({"may_change_configuration": without_current_term_check})
+    sim, refused = single_server_change_bug({"may_change_configuration": without_current_term_check})
     assert refused is None
     v = sim.violation
     assert v is not None and v.property == "Leader Completeness"
@@ -235,7 +196,7 @@ def test_the_2015_bug_without_the_current_term_check_loses_a_committed_change():
 
 
 def test_the_reference_refuses_that_change_and_nothing_is_lost():
-    sim, refused = play_2015_bug(None)
+    sim, refused = single_server_change_bug(None)
     assert refused is not None and "the new leader n2 has not yet committed an entry of its term 2" in str(refused)
     assert sim.violation is None and sim.node("n1").is_leader
 

@@ -7,10 +7,11 @@ import pytest
 
 from raftlab import AppendEntries, Entry, RequestVoteReply, Role
 from raftlab.errors import OperatorError, SafetyViolation
-from raftlab.grading.check.harness import cluster, expect, make_node, with_settings
+from raftlab.grading.check.harness import cluster, expect, make_node, track, with_settings
 from raftlab.impl import Rules
 from raftlab.membership import Configuration
 from raftlab.messages import ElectionTimeout
+from raftlab.scenarios import single_server_change_bug
 
 pytestmark = pytest.mark.exercise(7)
 
@@ -371,47 +372,10 @@ def test_a_configuration_compacted_into_a_snapshot_stays_in_force(impl):
            f"its last index (section 7), and it stays the server's configuration")
 
 
-def play_2015_bug(impl):
-    """4 servers; n1 (term 1) adds n5, whose promotion reaches only n5; n2 wins term 2 with n3 and n4 and
-    at once removes n4, which would commit on n2 and n3 (2 of {n1,n2,n3}); n1 then wins term 3 with n4 and
-    n5 (3 of {n1..n5}) without that committed entry.  Returns the simulation and the refusal, if any."""
-    sim = cluster(impl, nodes=4, seed=3, election_timeout=(300, 600))
-    sim.timeout("n1")
-    sim.run_until(lambda s: s.leader() is not None and s.leader().commit_index >= 1, within=1000)
-    sim.add_server("n5")
-    sim.cut("n1", "n5")
-    sim.run_until(lambda s: all(s.node(n).commit_index >= 2 for n in ("n1", "n2", "n3", "n4")), within=1000)
-    for n in ("n2", "n3", "n4"):
-        sim.cut("n1", n)
-    sim.reconnect("n5")
-    sim.run_until(lambda s: s.node("n5").log.last_index >= 3, within=1000)
-    sim.timeout("n2")
-    sim.run_until(lambda s: s.node("n2").is_leader, within=200)
-    for env in sim.in_flight():
-        if env.src == "n2" and env.dst in ("n1", "n4", "n5"):
-            sim.drop(env.id)
-    for n in ("n1", "n4", "n5"):
-        sim.cut("n2", n)
-    refused = None
-    try:
-        sim.remove_server("n4", via="n2")
-        sim.run_until(lambda s: s.node("n2").commit_index >= 4, within=1000)
-    except OperatorError as exc:
-        refused = exc
-    sim.reconnect("n1")
-    for n in ("n2", "n3"):
-        sim.cut("n1", n)
-    try:
-        sim.timeout("n1")
-        sim.run_until(lambda s: s.node("n1").is_leader, within=500)
-    except SafetyViolation:
-        pass
-    return sim, refused
-
-
 @pytest.mark.points(3)
 def test_the_2015_single_server_bug(impl):
-    sim, refused = play_2015_bug(impl)
+    sim, refused = single_server_change_bug(impl)
+    track(sim)
     v = sim.violation
     expect(v is None, f"the 2015 bug: n2, new leader of term 2 that had not committed an entry of its term, "
                       f"removed n4; that change committed on n2 and n3 (a majority of the old {{n1,n2,n3}}), and "

@@ -3,9 +3,9 @@
 # consensus, single-server changes and one change at a time, catching up a new server as a learner, removing
 # the leader, removed servers and pre-vote, and the 2015 single-server bug reproduced and fixed.
 # Source of notebooks/09_membership_changes.ipynb (build with: python tools/build_notebooks.py 09).
-# The schedules are those of tests/engine/test_membership.py (the 2015 bug as play_2015_bug there), written
-# out here because the student handout has no tests folder; the direct switch uses a partition instead of
-# cut links, which tells the same story with fewer moves.
+# The schedules are those of tests/engine/test_membership.py (the 2015 bug is
+# raftlab.scenarios.single_server_change_bug), written out here so that the student sees every move; the direct
+# switch uses a partition instead of cut links, which tells the same story with fewer moves.
 
 # %% [markdown]
 # # Lesson 9: Membership changes
