@@ -17,6 +17,8 @@ move, and so no random timer fires in the middle of a scripted story.
   entry of an earlier term by counting replicas.
 * :func:`leader_election_experiment` -- section 9.3 and Figure 16, how long
   it takes to elect a new leader after the leader crashes.
+* :func:`direct_switch` -- section 6, why switching straight from C_old to C_new can
+  elect two leaders in one term (and joint consensus in the same moves).
 * :func:`single_server_change_bug` -- dissertation 4.1 and its errata, the 2015
   bug in single-server membership changes.
 """
@@ -31,7 +33,7 @@ from .node import Node
 from .sim import Simulation
 
 __all__ = ["deliver_all", "split_vote", "partitioned_leader", "figure8", "FIGURE8_STAGES",
-           "leader_election_experiment", "single_server_change_bug"]
+           "leader_election_experiment", "direct_switch", "single_server_change_bug"]
 
 
 def deliver_all(sim: Simulation, *kinds: str) -> int:
@@ -274,6 +276,48 @@ def _force_leader(sim: Simulation) -> Node:
         if leader is not None:
             return leader
     raise OperatorError(f"scenario could not proceed: {name} could not win an election")
+
+
+# --- Membership changes -------------------------------------------------------------------------------
+
+def direct_switch(membership: str = "unsafe-direct", impl: Any = None) -> Simulation:
+    """Section 6: {n1,n2,n3} grows to {n1..n5} in one change, which reaches only n4 and n5; then n2 wins
+    term 2 with n3 (2 of the old 3) and n4 stands in term 2 with n1 and n5 (3 of the new 5).
+
+    With ``membership="unsafe-direct"`` both win: two leaders in term 2 (Election Safety breaks, kept in
+    ``sim.violation``).  With ``"joint"`` the same moves elect only n2, because n4 also needs a majority
+    of C_old.  A stage that the rules keep from happening is not forced."""
+    sim = Simulation(nodes=3, seed=3, election_timeout=(300, 600), heartbeat=250, membership=membership,
+                     impl=impl)
+    sim.timeout("n1")
+    sim.run_until(lambda s: (lead := s.leader()) is not None and lead.commit_index >= 1, within=1000)
+    sim.add_server("n4", "n5")
+    sim.cut("n1", "n4")
+    sim.cut("n1", "n5")
+    sim.run_until(lambda s: all(s.node(n).commit_index >= 2 for n in ("n1", "n2", "n3")), within=1000)
+    sim.cut("n1", "n2")
+    sim.cut("n1", "n3")
+    sim.reconnect("n4")
+    sim.reconnect("n5")
+    for a in ("n2", "n3"):
+        for b in ("n4", "n5"):
+            sim.cut(a, b)
+    sim.run_until(lambda s: s.node("n4").log.last_index >= 3 and s.node("n5").log.last_index >= 3, within=1000)
+    for env in sim.in_flight():                    # n1 never learns that n4 and n5 stored it
+        if env.dst == "n1":
+            sim.drop(env.id)
+    try:
+        sim.timeout("n2")
+        sim.run_until(lambda s: s.node("n2").is_leader and s.node("n1").current_term == 2, within=200)
+        for env in sim.in_flight():
+            if env.src == "n2" and env.dst == "n1":
+                sim.drop(env.id)
+        sim.cut("n2", "n1")
+        sim.timeout("n4")
+        sim.run_until(lambda s: s.node("n4").is_leader, within=200)
+    except SafetyViolation:
+        pass                                        # kept in sim.violation
+    return sim
 
 
 # --- Membership changes: the 2015 single-server bug ---------------------------------------------------

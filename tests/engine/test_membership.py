@@ -18,7 +18,7 @@ from raftlab.campaign import run_campaign
 from raftlab.errors import OperatorError, SafetyViolation
 from raftlab.membership import Configuration
 from raftlab.rules import may_change_configuration
-from raftlab.scenarios import single_server_change_bug
+from raftlab.scenarios import direct_switch, single_server_change_bug
 
 # --- quorum arithmetic -------------------------------------------------------------------------------
 
@@ -204,51 +204,15 @@ def test_the_reference_refuses_that_change_and_nothing_is_lost():
 # --- the unsafe direct switch, and joint consensus in the same moves -----------------------------------------
 
 
-def play_direct_switch(membership):
-    """{n1,n2,n3} -> {n1..n5} in one step reaches n4 and n5 only; n2 wins term 2 with n3 (2 of the old
-    3) and n4 wins term 2 with n1 and n5 (3 of the new 5)."""
-    sim = Simulation(nodes=3, seed=3, election_timeout=(300, 600), heartbeat=250, membership=membership)
-    sim.timeout("n1")
-    assert sim.run_until(lambda s: s.leader() is not None and s.leader().commit_index >= 1, within=1000)
-    sim.add_server("n4", "n5")
-    sim.cut("n1", "n4")
-    sim.cut("n1", "n5")
-    assert sim.run_until(lambda s: all(s.node(n).commit_index >= 2 for n in ("n1", "n2", "n3")), within=1000)
-    sim.cut("n1", "n2")
-    sim.cut("n1", "n3")
-    sim.reconnect("n4")
-    sim.reconnect("n5")
-    for a in ("n2", "n3"):
-        for b in ("n4", "n5"):
-            sim.cut(a, b)
-    assert sim.run_until(lambda s: s.node("n4").log.last_index >= 3 and s.node("n5").log.last_index >= 3,
-                         within=1000)
-    for env in sim.in_flight():                    # n1 never learns that n4 and n5 stored it
-        if env.dst == "n1":
-            sim.drop(env.id)
-    try:
-        sim.timeout("n2")
-        assert sim.run_until(lambda s: s.node("n2").is_leader and s.node("n1").current_term == 2, within=200)
-        for env in sim.in_flight():
-            if env.src == "n2" and env.dst == "n1":
-                sim.drop(env.id)
-        sim.cut("n2", "n1")
-        sim.timeout("n4")
-        sim.run_until(lambda s: s.node("n4").is_leader, within=200)
-    except SafetyViolation:
-        pass
-    return sim
-
-
 def test_switching_directly_elects_two_leaders_in_one_term():
-    sim = play_direct_switch("unsafe-direct")
+    sim = direct_switch("unsafe-direct")
     assert str(sim.node("n4").configuration) == "{n1,n2,n3,n4,n5}"
     v = sim.violation
     assert v is not None and v.property == "Election Safety" and "n2 and n4 are both leaders in term 2" in v.detail
 
 
 def test_joint_consensus_in_the_same_moves_elects_one():
-    sim = play_direct_switch("joint")
+    sim = direct_switch("joint")
     assert str(sim.node("n4").configuration) == "{n1,n2,n3} -> {n1,n2,n3,n4,n5}"
     assert sim.violation is None and not sim.node("n4").is_leader and sim.node("n2").is_leader
 

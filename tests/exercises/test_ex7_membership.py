@@ -11,7 +11,7 @@ from raftlab.grading.check.harness import cluster, expect, make_node, track, wit
 from raftlab.impl import Rules
 from raftlab.membership import Configuration
 from raftlab.messages import ElectionTimeout
-from raftlab.scenarios import single_server_change_bug
+from raftlab.scenarios import direct_switch, single_server_change_bug
 
 pytestmark = pytest.mark.exercise(7)
 
@@ -386,44 +386,9 @@ def test_the_2015_single_server_bug(impl):
            f"(may_change_configuration must refuse it):\n{sim.summary()}")
 
 
-def play_direct_switch(impl):
-    """{n1,n2,n3} -> {n1..n5} with joint consensus reaches n4 and n5 only; n2 wins term 2 with n3 (a majority
-    of the old 3), then n4 tries with n1 and n5 (a majority of the new 5, not of the old)."""
-    sim = cluster(impl, nodes=3, seed=3, election_timeout=(300, 600), heartbeat=250, membership="joint")
-    sim.timeout("n1")
-    sim.run_until(lambda s: s.leader() is not None and s.leader().commit_index >= 1, within=1000)
-    sim.add_server("n4", "n5")
-    sim.cut("n1", "n4")
-    sim.cut("n1", "n5")
-    sim.run_until(lambda s: all(s.node(n).commit_index >= 2 for n in ("n1", "n2", "n3")), within=1000)
-    sim.cut("n1", "n2")
-    sim.cut("n1", "n3")
-    sim.reconnect("n4")
-    sim.reconnect("n5")
-    for a in ("n2", "n3"):
-        for b in ("n4", "n5"):
-            sim.cut(a, b)
-    sim.run_until(lambda s: s.node("n4").log.last_index >= 3 and s.node("n5").log.last_index >= 3, within=1000)
-    for env in sim.in_flight():
-        if env.dst == "n1":
-            sim.drop(env.id)
-    try:
-        sim.timeout("n2")
-        sim.run_until(lambda s: s.node("n2").is_leader and s.node("n1").current_term == 2, within=200)
-        for env in sim.in_flight():
-            if env.src == "n2" and env.dst == "n1":
-                sim.drop(env.id)
-        sim.cut("n2", "n1")
-        sim.timeout("n4")
-        sim.run_until(lambda s: s.node("n4").is_leader, within=200)
-    except SafetyViolation:
-        pass
-    return sim
-
-
 @pytest.mark.points(3)
 def test_joint_consensus_elects_one_leader(impl):
-    sim = play_direct_switch(impl)
+    sim = track(direct_switch("joint", impl))
     v = sim.violation
     n4 = sim.node("n4")
     expect(v is None and not n4.is_leader and sim.node("n2").is_leader,
